@@ -1,0 +1,72 @@
+# lsm: live migration of VMs with local storage.
+# `make` builds the tools, `make check` builds and runs every test,
+# `make demo` migrates a test guest between two local hosts.
+
+BUILD   ?= build
+PREFIX  ?= /usr/local
+CXX     ?= g++
+CXXFLAGS ?= -O2 -g
+LSM_VERSION := $(shell cat VERSION)
+
+override CXXFLAGS += -std=c++20 -Wall -Wextra -Werror -pthread -Ilib \
+                     -MMD -MP -DLSM_VERSION='"$(LSM_VERSION)"'
+LDLIBS  := -pthread
+
+TOOLS     := lsm-dmstate lsm-mirror lsm-ramstream lsm-resume
+LIB_SRCS  := $(shell find lib -name '*.cpp' ! -name '*_test.cpp' ! -path 'lib/testing/*' | sort)
+TEST_SRCS := $(shell find lib -name '*_test.cpp' -o -path 'lib/testing/*.cpp' | sort)
+LIB_OBJS  := $(LIB_SRCS:%.cpp=$(BUILD)/obj/%.o)
+TEST_OBJS := $(TEST_SRCS:%.cpp=$(BUILD)/obj/%.o)
+LIBLSM    := $(BUILD)/liblsm.a
+TOOL_BINS := $(TOOLS:%=$(BUILD)/bin/%)
+UNIT      := $(BUILD)/bin/lsm-unit-tests
+
+.PHONY: all deps check check-fast unit bats demo install clean
+all: $(TOOL_BINS)
+
+$(BUILD)/obj/%.o: %.cpp
+	@mkdir -p $(@D)
+	$(CXX) $(CXXFLAGS) -c -o $@ $<
+
+$(LIBLSM): $(LIB_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+# Each tool is the objects of tools/NAME/ linked against liblsm.
+.SECONDEXPANSION:
+$(BUILD)/bin/%: $$(patsubst %.cpp,$(BUILD)/obj/%.o,$$(wildcard tools/$$*/*.cpp)) $(LIBLSM)
+	@mkdir -p $(@D)
+	$(CXX) $(CXXFLAGS) -o $@ $^ $(LDLIBS)
+
+$(UNIT): $(TEST_OBJS) $(LIBLSM)
+	@mkdir -p $(@D)
+	$(CXX) $(CXXFLAGS) -o $@ $^ -lgtest_main -lgtest $(LDLIBS)
+
+-include tests/guest/guest.mk
+
+deps:
+	@scripts/install-deps.sh
+
+unit: $(UNIT)
+	$(UNIT)
+
+check: deps
+	$(MAKE) all guest $(UNIT)
+	tests/run-all.sh
+
+check-fast: deps
+	$(MAKE) all guest $(UNIT)
+	LSM_SKIP_LAB=1 tests/run-all.sh
+
+demo: deps
+	$(MAKE) all guest
+	scripts/demo.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 755 $(TOOL_BINS) scripts/lsm-migrate.sh $(DESTDIR)$(PREFIX)/bin/
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(LIB_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(wildcard $(BUILD)/obj/tools/*/*.d)

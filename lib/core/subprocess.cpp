@@ -1,0 +1,122 @@
+#include "core/subprocess.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <thread>
+
+#include "core/error.hpp"
+#include "core/fd_io.hpp"
+#include "core/unique_fd.hpp"
+
+extern char** environ;
+
+namespace lsm {
+
+namespace {
+
+std::string describe_status(int status) {
+  if (WIFEXITED(status)) return "exit status " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) return "killed by signal " + std::to_string(WTERMSIG(status));
+  return "status " + std::to_string(status);
+}
+
+}  // namespace
+
+Subprocess Subprocess::spawn(const std::vector<std::string>& argv,
+                             const SpawnOptions& opts) {
+  if (argv.empty()) throw Error("spawn: empty command");
+  UniqueFd devnull(::open("/dev/null", O_RDWR | O_CLOEXEC));
+  if (!devnull) throw SystemError("open /dev/null", errno);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, opts.stdin_fd >= 0 ? opts.stdin_fd : devnull.get(), 0);
+  posix_spawn_file_actions_adddup2(&fa, opts.stdout_fd >= 0 ? opts.stdout_fd : devnull.get(), 1);
+  if (opts.stderr_fd >= 0) posix_spawn_file_actions_adddup2(&fa, opts.stderr_fd, 2);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  // The child must not inherit our ignored SIGPIPE.
+  sigset_t defaults;
+  sigemptyset(&defaults);
+  sigaddset(&defaults, SIGPIPE);
+  short flags = POSIX_SPAWN_SETSIGDEF;
+  posix_spawnattr_setsigdefault(&attr, &defaults);
+  if (opts.new_session) flags |= POSIX_SPAWN_SETSID;
+  posix_spawnattr_setflags(&attr, flags);
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid;
+  int rc = ::posix_spawnp(&pid, args[0], &fa, &attr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&attr);
+  if (rc != 0) throw SystemError("starting " + argv[0], rc);
+  return Subprocess(pid);
+}
+
+Subprocess::Subprocess(Subprocess&& other) noexcept : pid_(other.release()) {}
+
+Subprocess::~Subprocess() {
+  if (pid_ > 0) {
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+  }
+}
+
+std::optional<int> Subprocess::wait(std::chrono::milliseconds timeout) {
+  auto until = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    int status;
+    pid_t r = ::waitpid(pid_, &status, WNOHANG);
+    if (r == pid_) {
+      pid_ = -1;
+      return status;
+    }
+    if (r < 0 && errno != EINTR) throw SystemError("waitpid", errno);
+    if (std::chrono::steady_clock::now() >= until) return std::nullopt;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+void Subprocess::kill(int sig) {
+  if (pid_ > 0) ::kill(pid_, sig);
+}
+
+pid_t Subprocess::release() { return std::exchange(pid_, -1); }
+
+std::string run_capture(const std::vector<std::string>& argv) {
+  int out[2], err[2];
+  if (::pipe2(out, O_CLOEXEC) < 0 || ::pipe2(err, O_CLOEXEC) < 0)
+    throw SystemError("pipe", errno);
+  UniqueFd out_r(out[0]), out_w(out[1]), err_r(err[0]), err_w(err[1]);
+  SpawnOptions o;
+  o.stdout_fd = out_w.get();
+  o.stderr_fd = err_w.get();
+  Subprocess p = Subprocess::spawn(argv, o);
+  out_w.reset();
+  err_w.reset();
+  // Drain both pipes so a chatty child cannot block on a full one.
+  std::string stdout_text, stderr_text;
+  std::thread drain_err([&] {
+    FdReader r(err_r.get(), argv[0] + " stderr");
+    for (std::string s; !(s = r.read_some(65536, Deadline::never())).empty();)
+      stderr_text += s;
+  });
+  FdReader r(out_r.get(), argv[0] + " stdout");
+  for (std::string s; !(s = r.read_some(65536, Deadline::never())).empty();)
+    stdout_text += s;
+  drain_err.join();
+  int status = *p.wait(std::chrono::hours(24));
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    while (!stderr_text.empty() && stderr_text.back() == '\n') stderr_text.pop_back();
+    throw Error(argv[0] + " failed (" + describe_status(status) + ")" +
+                (stderr_text.empty() ? "" : ": " + stderr_text));
+  }
+  return stdout_text;
+}
+
+}  // namespace lsm

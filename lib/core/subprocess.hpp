@@ -1,0 +1,46 @@
+// Child processes started from an argv vector: never through a shell, so
+// no quoting bugs.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace lsm {
+
+struct SpawnOptions {
+  int stdin_fd = -1;   // -1: /dev/null
+  int stdout_fd = -1;  // -1: /dev/null
+  int stderr_fd = -1;  // -1: inherit
+  bool new_session = false;  // detach from our session (survives ssh exit)
+};
+
+class Subprocess {
+ public:
+  static Subprocess spawn(const std::vector<std::string>& argv,
+                          const SpawnOptions& opts = {});
+  Subprocess(Subprocess&& other) noexcept;
+  Subprocess& operator=(Subprocess&&) = delete;
+  Subprocess(const Subprocess&) = delete;
+  ~Subprocess();  // kills and reaps a child still running unless released
+
+  pid_t pid() const { return pid_; }
+  // Exit status once it has ended within timeout; nullopt otherwise.
+  std::optional<int> wait(std::chrono::milliseconds timeout);
+  void kill(int sig);
+  // Stop owning the child: it keeps running after we are gone.
+  pid_t release();
+
+ private:
+  explicit Subprocess(pid_t pid) : pid_(pid) {}
+  pid_t pid_ = -1;
+};
+
+// Runs argv to completion, returning its stdout; throws naming the command
+// and its stderr when it fails.
+std::string run_capture(const std::vector<std::string>& argv);
+
+}  // namespace lsm

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs with apt everything lsm needs to build, test and run on Debian 12.
+# Idempotent: does nothing when every package is present. Not root and
+# something missing: says what and how, and fails.
+set -euo pipefail
+
+packages=(
+    g++ make libcli11-dev rapidjson-dev libxen-dev libgtest-dev
+    bats bats-support bats-assert
+    qemu-system-x86 qemu-utils
+    openssh-server openssh-client iproute2 util-linux
+    busybox-static cpio
+)
+
+missing=()
+for p in "${packages[@]}"; do
+    status="$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)"
+    [[ "$status" == "install ok installed" ]] || missing+=("$p")
+done
+
+((${#missing[@]} == 0)) && exit 0
+
+if [[ $(id -u) -ne 0 ]]; then
+    echo "install-deps: missing packages: ${missing[*]}; run as root: sudo $0" >&2
+    exit 1
+fi
+
+echo "install-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${missing[@]}"

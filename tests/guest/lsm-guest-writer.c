@@ -1,0 +1,245 @@
+/*
+ * lsm-guest-writer: the workload of the test guest, started by /init.
+ *
+ * For every virtio disk it rewrites the first N blocks (lsm.blocks=N on the
+ * kernel command line) over and over, one generation at a time, round robin
+ * across disks. A generation is acknowledged on /dev/ttyS1 as
+ *     lsm-ack <disk-id> <generation>
+ * only once all its blocks are written and fdatasync() returned, so the host
+ * may hold the guest to every generation it has seen acknowledged.
+ */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "block_format.h"
+
+#define MAX_DISKS 16
+#define ACK_TTY "/dev/ttyS1"
+#define STATUS_EVERY_SECONDS 10
+
+struct disk {
+    char name[32];                  /* vda */
+    char id[LSM_DISK_ID_SIZE];      /* virtio serial, else the name */
+    int fd;
+    uint64_t blocks;                /* region size actually used */
+    uint64_t gen;                   /* last generation completed */
+};
+
+static void say(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("lsm-guest-writer: ", stdout);
+    vprintf(fmt, ap);
+    fputc('\n', stdout);
+    fflush(stdout);
+    va_end(ap);
+}
+
+/* Reads a one-line sysfs file into BUF without its trailing whitespace. */
+static int read_sysfs(const char *path, char *buf, size_t size)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    if (!fgets(buf, (int)size, f))
+        buf[0] = '\0';
+    fclose(f);
+    size_t n = strlen(buf);
+    while (n > 0 && isspace((unsigned char)buf[n - 1]))
+        buf[--n] = '\0';
+    return 0;
+}
+
+static uint64_t wanted_blocks(void)
+{
+    char cmdline[4096];
+    if (read_sysfs("/proc/cmdline", cmdline, sizeof cmdline) != 0)
+        return LSM_DEFAULT_BLOCKS;
+    for (char *tok = strtok(cmdline, " "); tok; tok = strtok(NULL, " ")) {
+        if (strncmp(tok, "lsm.blocks=", 11) == 0) {
+            char *end;
+            unsigned long long n = strtoull(tok + 11, &end, 10);
+            if (*end == '\0' && n > 0)
+                return n;
+            say("ignoring bad %s", tok);
+        }
+    }
+    return LSM_DEFAULT_BLOCKS;
+}
+
+/* Continue after whatever generation block 0 already holds, so a guest booted
+ * again on the same disk never writes a generation the host saw acked before. */
+static uint64_t last_generation(struct disk *d, unsigned char *buf)
+{
+    if (pread(d->fd, buf, LSM_BLOCK_SIZE, 0) != LSM_BLOCK_SIZE)
+        return 0;
+    struct lsm_block_header h = lsm_block_header(buf);
+    if (!lsm_block_intact(buf) || h.index != 0)
+        return 0;
+    return h.generation;
+}
+
+static int open_disk(struct disk *d, const char *name, uint64_t want,
+                     unsigned char *buf)
+{
+    char path[320], value[64];
+
+    if (strlen(name) >= sizeof d->name)
+        return -1;
+    memcpy(d->name, name, strlen(name) + 1);
+    snprintf(path, sizeof path, "/sys/block/%s/serial", name);
+    if (read_sysfs(path, value, sizeof value) != 0 || value[0] == '\0')
+        memcpy(value, d->name, sizeof d->name);
+    /* Longer ids would not fit the block header; virtio caps serials at 20. */
+    snprintf(d->id, sizeof d->id, "%.*s", (int)sizeof d->id - 1, value);
+    /* The ack line is space-separated; keep the id one printable word. */
+    for (char *c = d->id; *c; c++)
+        if (!isgraph((unsigned char)*c))
+            *c = '_';
+
+    snprintf(path, sizeof path, "/sys/block/%s/size", name);
+    if (read_sysfs(path, value, sizeof value) != 0) {
+        say("%s: cannot read %s", name, path);
+        return -1;
+    }
+    uint64_t disk_blocks = strtoull(value, NULL, 10) * 512 / LSM_BLOCK_SIZE;
+    d->blocks = want < disk_blocks ? want : disk_blocks;
+    if (d->blocks == 0) {
+        say("%s: disk smaller than one block, skipped", name);
+        return -1;
+    }
+
+    /* devtmpfs creates the node asynchronously; give it a moment. */
+    snprintf(path, sizeof path, "/dev/%s", name);
+    for (int tries = 0; (d->fd = open(path, O_RDWR | O_DIRECT)) < 0; tries++) {
+        if (tries == 50) {
+            say("%s: open: %s", path, strerror(errno));
+            return -1;
+        }
+        usleep(100 * 1000);
+    }
+    d->gen = last_generation(d, buf);
+    say("%s: id %s, %" PRIu64 " blocks, continuing after generation %" PRIu64,
+        name, d->id, d->blocks, d->gen);
+    return 0;
+}
+
+static int find_disks(struct disk *disks, uint64_t want, unsigned char *buf)
+{
+    struct dirent **names;
+    int n = scandir("/sys/block", &names, NULL, alphasort);
+    int count = 0;
+    for (int i = 0; i < n; i++) {
+        if (strncmp(names[i]->d_name, "vd", 2) == 0 && count < MAX_DISKS &&
+            open_disk(&disks[count], names[i]->d_name, want, buf) == 0)
+            count++;
+        free(names[i]);
+    }
+    if (n >= 0)
+        free(names);
+    return count;
+}
+
+/* The ack channel must pass bytes through untouched (no CR added). */
+static int open_ack_tty(void)
+{
+    int fd = open(ACK_TTY, O_WRONLY | O_NOCTTY);
+    if (fd < 0)
+        return -1;
+    struct termios t;
+    if (tcgetattr(fd, &t) == 0) {
+        cfmakeraw(&t);
+        tcsetattr(fd, TCSANOW, &t);
+    }
+    return fd;
+}
+
+static int write_all(int fd, const char *s, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, s, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        s += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+static int write_generation(struct disk *d, unsigned char *buf)
+{
+    uint64_t gen = d->gen + 1;
+    for (uint64_t i = 0; i < d->blocks; i++) {
+        lsm_block_fill(buf, i, gen, d->id);
+        ssize_t n = pwrite(d->fd, buf, LSM_BLOCK_SIZE, (off_t)(i * LSM_BLOCK_SIZE));
+        if (n != LSM_BLOCK_SIZE) {
+            say("%s: write of block %" PRIu64 " failed: %s", d->name, i,
+                n < 0 ? strerror(errno) : "short write");
+            return -1;
+        }
+    }
+    if (fdatasync(d->fd) != 0) {
+        say("%s: fdatasync: %s", d->name, strerror(errno));
+        return -1;
+    }
+    d->gen = gen;
+    return 0;
+}
+
+int main(void)
+{
+    static struct disk disks[MAX_DISKS];
+    unsigned char *buf;
+
+    /* O_DIRECT wants buffers aligned to the logical block size. */
+    if (posix_memalign((void **)&buf, LSM_BLOCK_SIZE, LSM_BLOCK_SIZE) != 0) {
+        say("out of memory");
+        return 1;
+    }
+    uint64_t want = wanted_blocks();
+    int count;
+    while ((count = find_disks(disks, want, buf)) == 0) {
+        say("no virtio disk found yet, retrying");
+        sleep(1);
+    }
+    int ack = open_ack_tty();
+    if (ack < 0) {
+        say("%s: %s; boot the guest with a second serial port", ACK_TTY,
+            strerror(errno));
+        return 1;
+    }
+
+    time_t last_status = time(NULL);
+    for (;;) {
+        for (int i = 0; i < count; i++) {
+            char line[96];
+            if (write_generation(&disks[i], buf) != 0)
+                return 1;
+            int len = snprintf(line, sizeof line, "lsm-ack %s %" PRIu64 "\n",
+                               disks[i].id, disks[i].gen);
+            if (write_all(ack, line, (size_t)len) != 0) {
+                say("%s: %s", ACK_TTY, strerror(errno));
+                return 1;
+            }
+        }
+        if (time(NULL) - last_status >= STATUS_EVERY_SECONDS) {
+            last_status = time(NULL);
+            for (int i = 0; i < count; i++)
+                say("%s: generation %" PRIu64, disks[i].id, disks[i].gen);
+        }
+    }
+}
