@@ -33,10 +33,12 @@ $(LIBLSM): $(LIB_OBJS)
 	rm -f $@ && ar rcs $@ $^
 
 # Each tool is the objects of tools/NAME/ linked against liblsm.
-.SECONDEXPANSION:
-$(BUILD)/bin/%: $$(patsubst %.cpp,$(BUILD)/obj/%.o,$$(wildcard tools/$$*/*.cpp)) $(LIBLSM)
-	@mkdir -p $(@D)
-	$(CXX) $(CXXFLAGS) -o $@ $^ $(LDLIBS)
+define tool_rule
+$(BUILD)/bin/$(1): $(patsubst %.cpp,$(BUILD)/obj/%.o,$(wildcard tools/$(1)/*.cpp)) $(LIBLSM)
+	@mkdir -p $$(@D)
+	$$(CXX) $$(CXXFLAGS) -o $$@ $$^ $$(LDLIBS)
+endef
+$(foreach t,$(TOOLS),$(eval $(call tool_rule,$(t))))
 
 $(UNIT): $(TEST_OBJS) $(LIBLSM)
 	@mkdir -p $(@D)

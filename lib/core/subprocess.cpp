@@ -88,6 +88,20 @@ void Subprocess::kill(int sig) {
 
 pid_t Subprocess::release() { return std::exchange(pid_, -1); }
 
+bool process_alive(pid_t pid) {
+  if (pid <= 0 || ::kill(pid, 0) < 0) return false;
+  std::string path = "/proc/" + std::to_string(pid) + "/stat";
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return false;
+  char buf[512];
+  ssize_t n = ::read(fd.get(), buf, sizeof buf - 1);
+  if (n <= 0) return false;
+  std::string stat(buf, static_cast<std::size_t>(n));
+  // The state follows the parenthesised command name, which may hold spaces.
+  auto close = stat.rfind(')');
+  return close == std::string::npos || close + 2 >= stat.size() || stat[close + 2] != 'Z';
+}
+
 std::string run_capture(const std::vector<std::string>& argv) {
   int out[2], err[2];
   if (::pipe2(out, O_CLOEXEC) < 0 || ::pipe2(err, O_CLOEXEC) < 0)

@@ -39,6 +39,10 @@ class Subprocess {
   pid_t pid_ = -1;
 };
 
+// True while pid exists and is not a zombie (a daemonized QEMU's zombie
+// lingers until init reaps it).
+bool process_alive(pid_t pid);
+
 // Runs argv to completion, returning its stdout; throws naming the command
 // and its stderr when it fails.
 std::string run_capture(const std::vector<std::string>& argv);

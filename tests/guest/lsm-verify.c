@@ -52,13 +52,29 @@ static int parse_u64(const char *s, uint64_t *out)
     return 0;
 }
 
+/* Writes "2", "2-4" or "2, 5-7" for the set bits of MASK into OUT. */
+static void format_sectors(unsigned mask, char *out, size_t size)
+{
+    size_t len = 0;
+    out[0] = '\0';
+    for (unsigned s = 0; s < 32 && len < size; s++) {
+        if (!(mask >> s & 1) || (s > 0 && (mask >> (s - 1) & 1)))
+            continue;
+        unsigned e = s;
+        while (e + 1 < 32 && (mask >> (e + 1) & 1))
+            e++;
+        len += (size_t)snprintf(out + len, size - len, e > s ? "%s%u-%u" : "%s%u",
+                                len ? ", " : "", s, e);
+    }
+}
+
 /* Explains a checksum mismatch: the payload says which sectors are not from
  * the generation the header claims, which tells a torn write from corruption. */
 static void explain_bad_checksum(const unsigned char *b, char *why, size_t size)
 {
     struct lsm_block_header h = lsm_block_header(b);
     const unsigned sectors = LSM_BLOCK_SIZE / LSM_SECTOR_SIZE;
-    unsigned foreign = 0, foreign_first = sectors, foreign_last = 0;
+    unsigned foreign = 0; /* bit per sector none of whose words match */
     size_t first_diff = 0;
     int partly_wrong = 0;
 
@@ -75,28 +91,29 @@ static void explain_bad_checksum(const unsigned char *b, char *why, size_t size)
                 wrong++;
             }
         }
-        if (wrong == words) {
-            foreign++;
-            if (foreign_first == sectors)
-                foreign_first = s;
-            foreign_last = s;
-        } else if (wrong) {
+        if (wrong == words)
+            foreign |= 1u << s;
+        else if (wrong)
             partly_wrong = 1;
-        }
     }
 
-    if (foreign && foreign < sectors && !partly_wrong)
+    /* Whole sectors from elsewhere, the rest intact: a write torn at sector
+     * granularity. Anything finer-grained is plain corruption. */
+    if (foreign && foreign != (1u << sectors) - 1 && !partly_wrong) {
+        char list[64];
+        format_sectors(foreign, list, sizeof list);
+        int many = (foreign & (foreign - 1)) != 0;
         snprintf(why, size,
-                 "torn write: sectors %u-%u are not from generation %" PRIu64
+                 "torn write: %s %s %s not from generation %" PRIu64
                  " like the rest (checksum mismatch)",
-                 foreign_first, foreign_last, h.generation);
-    else if (first_diff)
+                 many ? "sectors" : "sector", list, many ? "are" : "is", h.generation);
+    } else if (first_diff) {
         snprintf(why, size,
-                 "bad checksum: data differs from generation %" PRIu64
-                 " at byte %zu",
+                 "bad checksum: data differs from generation %" PRIu64 " at byte %zu",
                  h.generation, first_diff);
-    else
+    } else {
         snprintf(why, size, "bad checksum: header or checksum field corrupted");
+    }
 }
 
 static int all_zero(const unsigned char *b)
@@ -233,7 +250,7 @@ int main(int argc, char **argv)
     }
     if (bad) {
         if (bad > 1)
-            fprintf(stderr, "%s: %s: %s (%" PRIu64 " bad blocks in all)\n", prog, image,
+            fprintf(stderr, "%s: %s: %s; %" PRIu64 " bad blocks in all\n", prog, image,
                     first, bad);
         else
             fprintf(stderr, "%s: %s: %s\n", prog, image, first);

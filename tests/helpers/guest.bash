@@ -69,10 +69,11 @@ _guest_kill_pid() {
 # QMP is listening. The command line holds nothing a migration tool could not
 # replay on another host (no inherited fds, only paths and plain options).
 guest_start() {
-    local name="$1" rundir="$2" mem="$3"
+    local name="$1" rundir mem="$3"
     shift 3
     (($# > 0)) || { echo "guest_start: no disk given for guest $name" >&2; return 1; }
     guest_require_built || return 1
+    rundir="$(realpath -s "$2")"
 
     local qemu_dir="$rundir/qemu" log_dir="$rundir/guest"
     install -d -m 700 "$qemu_dir" "$log_dir"
@@ -96,8 +97,10 @@ guest_start() {
         if [[ "$disk" =~ ^(.+):(raw|qcow2|qed|vmdk|vdi|vpc|vhdx)$ ]]; then
             path="${BASH_REMATCH[1]}" fmt="${BASH_REMATCH[2]}"
         fi
-        [[ -f "$path" ]] || { echo "guest_start: disk $path does not exist; create it with qemu-img create" >&2; return 1; }
+        [[ -e "$path" ]] || { echo "guest_start: disk $path does not exist; create it with qemu-img create" >&2; return 1; }
         [[ -n "$fmt" ]] || fmt="$(_guest_format "$path")"
+        # Absolute, so the command line means the same from any directory.
+        path="$(realpath -s "$path")"
         # QEMU option values escape commas by doubling them.
         args+=(-drive "file=${path//,/,,},format=$fmt,if=none,id=disk$i,cache=none"
                -device "virtio-blk-pci,drive=disk$i,serial=disk$i")
@@ -152,7 +155,7 @@ _guest_acked_at_least() { (($(guest_acked "$1" "$2") >= $3)); }
 guest_wait_acks() {
     local log="$1" id="$2" min="$3" timeout="$4"
     wait_until "$timeout" _guest_acked_at_least "$log" "$id" "$min" && return 0
-    echo "guest_wait_acks: $id acked generation $(guest_acked "$log" "$id") in $log, not $min, within ${timeout}s; guest console:" >&2
+    echo "guest_wait_acks: $id acked up to generation $(guest_acked "$log" "$id"), wanted $min within ${timeout}s ($log); console tail follows" >&2
     tail -n 15 "${log%-ack.log}-console.log" >&2 2>/dev/null || true
     return 1
 }

@@ -1,0 +1,34 @@
+// Progress for one phase: a bar on a terminal, plain lines otherwise, JSON
+// lines with --json; always on stderr, since stdout carries data.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+namespace lsm {
+
+class Progress {
+ public:
+  Progress(std::string phase, bool json);
+  // Reports done of total bytes; rate-limited, so call as often as you like.
+  void update(std::uint64_t done, std::uint64_t total, const std::string& note = "");
+  // The final figure, always printed.
+  void finish(std::uint64_t done, std::uint64_t total, const std::string& note = "");
+
+ private:
+  void print(std::uint64_t done, std::uint64_t total, const std::string& note, bool last);
+
+  std::string phase_;
+  bool json_;
+  bool tty_;
+  std::chrono::steady_clock::time_point start_;
+  std::chrono::steady_clock::time_point last_print_{};
+  std::uint64_t last_done_ = 0;
+  std::chrono::steady_clock::time_point last_sample_;
+  double rate_ = 0;  // bytes/s, smoothed
+};
+
+std::string format_bytes(std::uint64_t bytes);
+
+}  // namespace lsm

@@ -1,0 +1,169 @@
+#include "mirror/jobs.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <thread>
+
+#include "core/log.hpp"
+
+namespace lsm::mirror {
+
+using namespace std::chrono_literals;
+
+namespace {
+
+bool has_prefix(const std::string& s, const char* prefix) {
+  return s.rfind(prefix, 0) == 0;
+}
+
+std::string job_of_event(const qmp::Event& e) {
+  const json::Value* d = json::find(e.data(), "device");
+  return d && d->IsString() ? d->GetString() : "";
+}
+
+void remove_nodes(qmp::Client& qmp) {
+  auto nodes = qmp.execute("query-named-block-nodes");
+  for (const auto& n : nodes.GetArray()) {
+    const json::Value* name = json::find(n, "node-name");
+    if (!name || !name->IsString() || !has_prefix(name->GetString(), kNodePrefix)) continue;
+    json::Document args(rapidjson::kObjectType);
+    json::add(args, "node-name", std::string(name->GetString()), args.GetAllocator());
+    with_context(std::string("removing NBD node ") + name->GetString(),
+                 [&] { qmp.execute("blockdev-del", &args); });
+  }
+}
+
+}  // namespace
+
+void start(qmp::Client& qmp, const MirrorTarget& t, int index, std::uint64_t speed,
+           bool write_blocking) {
+  std::string node = kNodePrefix + std::to_string(index);
+  std::string job = kJobPrefix + std::to_string(index);
+  with_context("disk " + t.key + ": connecting to the destination's NBD export", [&] {
+    json::Document args(rapidjson::kObjectType);
+    auto& a = args.GetAllocator();
+    json::add(args, "driver", "nbd", a);
+    json::add(args, "node-name", node, a);
+    json::Value server(rapidjson::kObjectType);
+    json::add(server, "type", "unix", a);
+    json::add(server, "path", t.socket, a);
+    json::add(args, "server", std::move(server), a);
+    json::add(args, "export", t.export_name, a);
+    qmp.execute("blockdev-add", &args);
+  });
+  with_context("disk " + t.key + ": starting blockdev-mirror", [&] {
+    json::Document args(rapidjson::kObjectType);
+    auto& a = args.GetAllocator();
+    json::add(args, "job-id", job, a);
+    json::add(args, "device", t.node, a);
+    json::add(args, "target", node, a);
+    json::add(args, "sync", "full", a);
+    json::add(args, "speed", speed, a);
+    json::add(args, "copy-mode", write_blocking ? "write-blocking" : "background", a);
+    qmp.execute("blockdev-mirror", &args);
+  });
+}
+
+std::vector<JobInfo> list(qmp::Client& qmp) {
+  auto jobs = qmp.execute("query-block-jobs");
+  std::vector<JobInfo> out;
+  for (rapidjson::SizeType i = 0; i < jobs.Size(); ++i) {
+    std::string path = "query-block-jobs[" + std::to_string(i) + "]";
+    JobInfo j;
+    j.id = json::string_at(jobs[i], "device", path);
+    if (!has_prefix(j.id, kJobPrefix)) continue;
+    j.offset = json::u64_at(jobs[i], "offset", path);
+    j.len = json::u64_at(jobs[i], "len", path);
+    j.ready = json::bool_at(jobs[i], "ready", path);
+    j.status = json::string_at(jobs[i], "status", path);
+    out.push_back(j);
+  }
+  std::sort(out.begin(), out.end(), [](const JobInfo& a, const JobInfo& b) {
+    return std::stoi(a.id.substr(std::strlen(kJobPrefix))) <
+           std::stoi(b.id.substr(std::strlen(kJobPrefix)));
+  });
+  return out;
+}
+
+void set_speed(qmp::Client& qmp, const std::string& job, std::uint64_t speed) {
+  json::Document args(rapidjson::kObjectType);
+  json::add(args, "device", job, args.GetAllocator());
+  json::add(args, "speed", speed, args.GetAllocator());
+  qmp.execute("block-job-set-speed", &args);
+}
+
+void check_events(qmp::Client& qmp) {
+  auto mine = [](const qmp::Event& e) { return has_prefix(job_of_event(e), kJobPrefix); };
+  for (const char* name : {"BLOCK_JOB_ERROR", "BLOCK_JOB_COMPLETED", "BLOCK_JOB_CANCELLED"}) {
+    if (auto e = qmp.next_event(name, 1ms, mine)) {
+      const json::Value* err = json::find(e->data(), "error");
+      throw Error("mirror job " + job_of_event(*e) + " ended early (" + name +
+                  (err && err->IsString() ? std::string(": ") + err->GetString() : "") +
+                  ")");
+    }
+  }
+}
+
+std::uint64_t finish_all(qmp::Client& qmp) {
+  auto jobs = list(qmp);
+  for (const auto& j : jobs) {
+    if (!j.ready) throw Error("mirror job " + j.id + " is not ready; cannot finish it");
+    // The guest is paused now: what is left is bounded, so let it go at
+    // full speed rather than stretch the downtime.
+    set_speed(qmp, j.id, 0);
+    json::Document args(rapidjson::kObjectType);
+    json::add(args, "device", j.id, args.GetAllocator());
+    qmp.execute("block-job-cancel", &args);
+  }
+  std::uint64_t bytes = 0;
+  for (const auto& j : jobs) {
+    auto is_job = [&](const qmp::Event& e) { return job_of_event(e) == j.id; };
+    // Ends with COMPLETED when it reached a consistent copy, CANCELLED if not.
+    for (;;) {
+      if (auto e = qmp.next_event("BLOCK_JOB_COMPLETED", 100ms, is_job)) {
+        const json::Value* err = json::find(e->data(), "error");
+        if (err)
+          throw Error("mirror job " + j.id + " failed while finishing: " +
+                      json::to_string(*err));
+        std::uint64_t off = json::u64_at(e->data(), "offset", "BLOCK_JOB_COMPLETED");
+        std::uint64_t len = json::u64_at(e->data(), "len", "BLOCK_JOB_COMPLETED");
+        if (off != len)
+          throw Error("mirror job " + j.id + " ended at " + std::to_string(off) + " of " +
+                      std::to_string(len) + " bytes");
+        bytes += off;
+        break;
+      }
+      if (qmp.next_event("BLOCK_JOB_CANCELLED", 0ms, is_job))
+        throw Error("mirror job " + j.id + " was cancelled before its copy was complete");
+      if (qmp.next_event("BLOCK_JOB_ERROR", 0ms, is_job))
+        throw Error("mirror job " + j.id + " hit an I/O error while finishing");
+    }
+  }
+  remove_nodes(qmp);
+  log::info("mirrors finished: " + std::to_string(jobs.size()) + " disk(s) consistent");
+  return bytes;
+}
+
+void abort_all(qmp::Client& qmp) {
+  for (const auto& j : list(qmp)) {
+    json::Document args(rapidjson::kObjectType);
+    json::add(args, "device", j.id, args.GetAllocator());
+    json::add(args, "force", true, args.GetAllocator());
+    try {
+      qmp.execute("block-job-cancel", &args);
+    } catch (const qmp::ExecuteError& e) {
+      // It may have ended on its own meanwhile; the list below tells.
+      log::info("cancelling " + j.id + ": " + e.what());
+    }
+  }
+  auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (!list(qmp).empty()) {
+    if (std::chrono::steady_clock::now() > deadline)
+      throw Error("mirror jobs did not go away within 60 s of force-cancel");
+    std::this_thread::sleep_for(50ms);
+  }
+  remove_nodes(qmp);
+}
+
+}  // namespace lsm::mirror

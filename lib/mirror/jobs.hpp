@@ -1,0 +1,52 @@
+// The source side of disk mirroring: one NBD client node and one
+// blockdev-mirror job per disk, named with fixed prefixes so any later
+// tool (or a rollback after a crash) can find them through QMP alone.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "qmp/client.hpp"
+
+namespace lsm::mirror {
+
+inline constexpr const char* kJobPrefix = "lsm-mirror-";
+inline constexpr const char* kNodePrefix = "lsm-nbd-";
+
+struct JobInfo {
+  std::string id;
+  std::uint64_t offset = 0;
+  std::uint64_t len = 0;
+  bool ready = false;
+  std::string status;
+};
+
+struct MirrorTarget {
+  std::string key;          // the disk's key, for messages
+  std::string node;         // source node to copy
+  std::string socket;       // NBD unix socket reaching the destination
+  std::string export_name;  // the destination's export for this disk
+};
+
+// Adds the NBD node and starts the job for target number index.
+void start(qmp::Client& qmp, const MirrorTarget& t, int index, std::uint64_t speed,
+           bool write_blocking);
+
+// lsm's jobs, in index order.
+std::vector<JobInfo> list(qmp::Client& qmp);
+
+void set_speed(qmp::Client& qmp, const std::string& job, std::uint64_t speed);
+
+// Throws naming the job if a BLOCK_JOB_ERROR or a premature end was seen.
+void check_events(qmp::Client& qmp);
+
+// The consistent point: with the guest paused, lets every job copy what is
+// left and end (block-job-cancel after READY never pivots the source), then
+// removes the NBD nodes. Returns the bytes the jobs copied.
+std::uint64_t finish_all(qmp::Client& qmp);
+
+// Abandons every lsm job and NBD node (force-cancel); used on rollback.
+void abort_all(qmp::Client& qmp);
+
+}  // namespace lsm::mirror

@@ -1,0 +1,34 @@
+// Phase 1: what the destination needs to host the VM.
+//
+// The source describes the VM as a "vm" message; the destination checks it
+// can host it, creates sparse target images and starts the device model
+// waiting for the incoming migration, then answers with "prepared".
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace lsm::phases {
+
+struct DescribeOptions {
+  std::string name;
+  std::string run_dir;
+  std::vector<std::string> shared_disks;
+};
+
+// Writes the "vm" message for the named VM to out_fd.
+void describe(const DescribeOptions& o, int out_fd);
+
+struct PrepareOptions {
+  std::string run_dir;
+  std::vector<std::string> maps;
+  bool reuse = false;
+  bool dry_run = false;
+};
+
+// Reads a "vm" message from in_fd, prepares this host and writes
+// "prepared" to out_fd (with dry_run: the plan, and nothing changes).
+// On failure everything it created is removed again.
+void prepare(const PrepareOptions& o, int in_fd, int out_fd);
+
+}  // namespace lsm::phases

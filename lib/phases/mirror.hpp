@@ -1,0 +1,33 @@
+// Phase 2: every disk mirrored to the destination over NBD until all are
+// READY; the jobs then keep running inside the source QEMU, tracking guest
+// writes, until phase 3 finishes them at the switchover.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace lsm::phases {
+
+struct ExportOptions {
+  std::string name;
+  std::string run_dir;
+};
+
+// Destination: serves each target image over NBD on a unix socket in the
+// run directory (never TCP) and writes "exports" to out_fd.
+void export_disks(const ExportOptions& o, int out_fd);
+
+struct MirrorOptions {
+  std::string name;
+  std::string run_dir;
+  std::string socket;  // local end of the forwarded NBD socket
+  std::uint64_t bandwidth = 0;  // bytes/s for all disks together; 0: unlimited
+  bool write_blocking = false;
+  bool json = false;
+};
+
+// Source: reads "exports" from in_fd, mirrors every disk and returns when
+// all are READY. On failure removes its jobs and nodes again.
+void mirror_disks(const MirrorOptions& o, int in_fd);
+
+}  // namespace lsm::phases

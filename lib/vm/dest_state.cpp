@@ -1,0 +1,59 @@
+#include "vm/dest_state.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "core/fd_io.hpp"
+#include "core/unique_fd.hpp"
+
+namespace lsm::vm {
+
+void save(const DestState& s, const std::string& path) {
+  json::Document d(rapidjson::kObjectType);
+  auto& a = d.GetAllocator();
+  json::add(d, "name", s.name, a);
+  json::add(d, "qmp", s.qmp, a);
+  json::add(d, "qemu_pid", static_cast<std::uint64_t>(s.qemu_pid), a);
+  json::add(d, "was_running", s.was_running, a);
+  json::Value created(rapidjson::kArrayType);
+  for (const auto& c : s.created) created.PushBack(json::str(c, a), a);
+  json::add(d, "created", std::move(created), a);
+  json::Value disks(rapidjson::kArrayType);
+  for (const auto& disk : s.disks) disks.PushBack(to_json(disk, a), a);
+  json::add(d, "disks", std::move(disks), a);
+  // Written aside and renamed, so a crash never leaves half a state file.
+  std::string tmp = path + ".tmp";
+  {
+    UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+    if (!fd) throw SystemError("writing " + tmp, errno);
+    write_all(fd.get(), json::to_string(d) + "\n", tmp);
+    if (::fsync(fd.get()) < 0) throw SystemError("fsync " + tmp, errno);
+  }
+  if (::rename(tmp.c_str(), path.c_str()) < 0) throw SystemError("renaming " + tmp, errno);
+}
+
+DestState load_dest_state(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) {
+    if (errno == ENOENT)
+      throw Error("no incoming migration here (" + path + " does not exist)");
+    throw SystemError("reading " + path, errno);
+  }
+  FdReader r(fd.get(), path);
+  auto line = r.read_line(16 * 1024 * 1024, Deadline::never());
+  if (!line) throw Error(path + " is empty");
+  auto d = json::parse(*line, path);
+  DestState s;
+  s.name = json::string_at(d, "name", "");
+  s.qmp = json::string_at(d, "qmp", "");
+  s.qemu_pid = static_cast<pid_t>(json::u64_at(d, "qemu_pid", ""));
+  s.was_running = json::bool_at(d, "was_running", "");
+  const auto& created = json::array_at(d, "created", "");
+  for (const auto& c : created.GetArray()) s.created.emplace_back(c.GetString());
+  s.disks = disks_from_json(json::array_at(d, "disks", ""), "disks");
+  return s;
+}
+
+}  // namespace lsm::vm

@@ -1,0 +1,28 @@
+// What the destination created for an incoming migration, saved in
+// $LSM_RUN_DIR/lsm/NAME.state.json so a later tool (or a later rollback after
+// the ssh link broke) knows exactly what to remove: only what lsm made.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "vm/disk.hpp"
+
+namespace lsm::vm {
+
+struct DestState {
+  std::string name;
+  std::string qmp;
+  pid_t qemu_pid = 0;
+  bool was_running = true;  // the source guest's run state to restore
+  std::vector<std::string> created;  // image files this migration made
+  std::vector<Disk> disks;  // disks as mapped on this host
+};
+
+void save(const DestState& s, const std::string& path);
+// Throws naming the path and what to do if there is no migration state.
+DestState load_dest_state(const std::string& path);
+
+}  // namespace lsm::vm

@@ -1,0 +1,36 @@
+#include "vm/disk.hpp"
+
+namespace lsm::vm {
+
+json::Value to_json(const Disk& d, json::Allocator& a) {
+  json::Value v(rapidjson::kObjectType);
+  json::add(v, "key", d.key, a);
+  json::add(v, "node", d.node, a);
+  json::add(v, "file", d.file, a);
+  json::add(v, "format", d.format, a);
+  json::add(v, "virtual_size", d.virtual_size, a);
+  json::add(v, "allocated", d.allocated, a);
+  json::add(v, "shared", d.shared, a);
+  return v;
+}
+
+Disk disk_from_json(const json::Value& v, const std::string& path) {
+  Disk d;
+  d.key = json::string_at(v, "key", path);
+  d.node = json::string_at(v, "node", path);
+  d.file = json::string_at(v, "file", path);
+  d.format = json::string_at(v, "format", path);
+  d.virtual_size = json::u64_at(v, "virtual_size", path);
+  d.allocated = json::u64_at(v, "allocated", path);
+  d.shared = json::bool_at(v, "shared", path);
+  return d;
+}
+
+std::vector<Disk> disks_from_json(const json::Value& array, const std::string& path) {
+  std::vector<Disk> out;
+  for (rapidjson::SizeType i = 0; i < array.Size(); ++i)
+    out.push_back(disk_from_json(array[i], path + "[" + std::to_string(i) + "]"));
+  return out;
+}
+
+}  // namespace lsm::vm

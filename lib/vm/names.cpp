@@ -1,0 +1,55 @@
+#include "vm/names.hpp"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstdlib>
+
+#include "core/error.hpp"
+
+namespace lsm::vm {
+
+void validate_name(const std::string& name) {
+  if (name.empty() || name.size() > 64 || name[0] == '.' || name[0] == '-')
+    throw UsageError("invalid domain name '" + name +
+                     "': use 1-64 characters, not starting with '.' or '-'");
+  for (char c : name) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
+    if (!ok)
+      throw UsageError("invalid domain name '" + name +
+                       "': only letters, digits, '-', '_' and '.' are allowed");
+  }
+}
+
+std::string run_dir(const std::string& option) {
+  if (!option.empty()) return option;
+  const char* env = std::getenv("LSM_RUN_DIR");
+  return env && *env ? env : "/run/lsm";
+}
+
+std::string qmp_socket(const std::string& run_dir, const std::string& name) {
+  return run_dir + "/qemu/" + name + ".qmp";
+}
+
+std::string lsm_dir(const std::string& run_dir) {
+  std::string dir = run_dir + "/lsm";
+  ::mkdir(run_dir.c_str(), 0700);
+  if (::mkdir(dir.c_str(), 0700) < 0 && errno != EEXIST)
+    throw SystemError("creating " + dir, errno);
+  return dir;
+}
+
+std::string state_file(const std::string& run_dir, const std::string& name) {
+  return lsm_dir(run_dir) + "/" + name + ".state.json";
+}
+
+std::string nbd_socket(const std::string& run_dir, const std::string& name) {
+  return lsm_dir(run_dir) + "/" + name + ".nbd";
+}
+
+std::string qemu_log(const std::string& run_dir, const std::string& name) {
+  return lsm_dir(run_dir) + "/" + name + ".qemu.log";
+}
+
+}  // namespace lsm::vm

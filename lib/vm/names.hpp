@@ -1,0 +1,24 @@
+// Domain names and the run-directory layout both hosts agree on.
+//
+// A QEMU VM is migratable when started with -name NAME and
+// -qmp unix:$LSM_RUN_DIR/qemu/NAME.qmp,server=on,wait=off. lsm keeps its
+// own per-migration files in $LSM_RUN_DIR/lsm/.
+#pragma once
+
+#include <string>
+
+namespace lsm::vm {
+
+// Throws UsageError unless name is safe to use as a file name component.
+void validate_name(const std::string& name);
+
+// --run-dir if given, else $LSM_RUN_DIR, else /run/lsm.
+std::string run_dir(const std::string& option);
+
+std::string qmp_socket(const std::string& run_dir, const std::string& name);
+std::string lsm_dir(const std::string& run_dir);  // created mode 0700
+std::string state_file(const std::string& run_dir, const std::string& name);
+std::string nbd_socket(const std::string& run_dir, const std::string& name);
+std::string qemu_log(const std::string& run_dir, const std::string& name);
+
+}  // namespace lsm::vm

@@ -1,0 +1,31 @@
+// lsm-dmstate: phase 1, what the destination needs to host the VM.
+//   source:       lsm-dmstate send NAME | ssh HOST lsm-dmstate receive
+#include <unistd.h>
+
+#include "cli/main.hpp"
+#include "phases/dmstate.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"Phase 1 of a live migration with local disks: describe the VM on "
+               "the source, prepare the destination to host it.",
+               "lsm-dmstate"};
+  lsm::cli::add_common_options(app);
+
+  lsm::phases::DescribeOptions d;
+  auto* send = app.add_subcommand("send", "Source: write the VM's description to stdout");
+  send->add_option("NAME", d.name, "Domain name (QEMU -name)")->required();
+  send->add_option("--run-dir", d.run_dir, "Run directory (default $LSM_RUN_DIR or /run/lsm)");
+  send->add_option("--shared-disk", d.shared_disks, "A disk both hosts already see; not copied");
+  lsm::cli::on_run(send, [&] { lsm::phases::describe(d, STDOUT_FILENO); });
+
+  lsm::phases::PrepareOptions p;
+  auto* recv = app.add_subcommand(
+      "receive", "Destination: read a description on stdin, create images, start QEMU");
+  recv->add_option("--run-dir", p.run_dir, "Run directory (default $LSM_RUN_DIR or /run/lsm)");
+  recv->add_option("--map", p.maps, "Rewrite path prefix OLD to NEW (OLD=NEW), repeatable");
+  recv->add_flag("--reuse", p.reuse, "Use existing target images of the same size and format");
+  recv->add_flag("--dry-run", p.dry_run, "Print the plan; create and start nothing");
+  lsm::cli::on_run(recv, [&] { lsm::phases::prepare(p, STDIN_FILENO, STDOUT_FILENO); });
+
+  return lsm::cli::run(app, argc, argv);
+}
