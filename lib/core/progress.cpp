@@ -65,11 +65,17 @@ void Progress::print(std::uint64_t done, std::uint64_t total, const std::string&
     line = json::to_string(d) + "\n";
   } else {
     char buf[256];
-    int pct = total ? static_cast<int>(100.0 * std::min(done, total) / total) : 100;
-    std::snprintf(buf, sizeof buf, "%s: %3d%% %s / %s, %s/s, ETA %ds%s%s", phase_.c_str(),
-                  pct, format_bytes(done).c_str(), format_bytes(total).c_str(),
-                  format_bytes(static_cast<std::uint64_t>(rate)).c_str(),
-                  static_cast<int>(eta), note.empty() ? "" : ", ", note.c_str());
+    int pct = total ? static_cast<int>(100.0 * std::min(done, total) / total) : 0;
+    std::string rate_s = format_bytes(static_cast<std::uint64_t>(rate)) + "/s";
+    const char* sep = note.empty() ? "" : ", ";
+    // A receiver does not know the total: it reports what arrived.
+    if (total)
+      std::snprintf(buf, sizeof buf, "%s: %3d%% %s / %s, %s, ETA %ds%s%s", phase_.c_str(),
+                    pct, format_bytes(done).c_str(), format_bytes(total).c_str(),
+                    rate_s.c_str(), static_cast<int>(eta), sep, note.c_str());
+    else
+      std::snprintf(buf, sizeof buf, "%s: %s, %s%s%s", phase_.c_str(),
+                    format_bytes(done).c_str(), rate_s.c_str(), sep, note.c_str());
     if (tty_) {
       std::string bar(20, ' ');
       for (int i = 0; i < pct / 5; ++i) bar[i] = '#';

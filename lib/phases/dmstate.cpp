@@ -128,6 +128,7 @@ void prepare(const PrepareOptions& o, int in_fd, int out_fd) {
   vm::PathMap map(o.maps);
   std::string run = vm::run_dir(o.run_dir);
   std::string qmp_path = vm::qmp_socket(run, name);
+  if (!o.dry_run) vm::qemu_dir(run);
   if (exists(qmp_path)) {
     bool alive = false;
     try {

@@ -237,7 +237,7 @@ void receive_ram(const RamReceiveOptions& o, int in_fd, int out_fd) {
       throw Error("incoming migration " + st + ": " + migration_error(qmp) +
                   " (QEMU log: " + qemu::log_tail(vm::qemu_log(run, o.name), 300) + ")");
   }
-  progress.finish(frames.total(), frames.total(), "complete");
+  progress.finish(frames.total(), 0, "complete");
   proto::Message result = proto::make_message("result");
   auto& a = result.doc.GetAllocator();
   json::add(result.doc, "phase", "ram", a);

@@ -32,13 +32,20 @@ std::string qmp_socket(const std::string& run_dir, const std::string& name) {
   return run_dir + "/qemu/" + name + ".qmp";
 }
 
-std::string lsm_dir(const std::string& run_dir) {
-  std::string dir = run_dir + "/lsm";
-  ::mkdir(run_dir.c_str(), 0700);
-  if (::mkdir(dir.c_str(), 0700) < 0 && errno != EEXIST)
-    throw SystemError("creating " + dir, errno);
+namespace {
+
+std::string private_dir(const std::string& run_dir, const char* sub) {
+  std::string dir = run_dir + "/" + sub;
+  for (const auto& d : {run_dir, dir})
+    if (::mkdir(d.c_str(), 0700) < 0 && errno != EEXIST)
+      throw SystemError("creating " + d, errno);
   return dir;
 }
+
+}  // namespace
+
+std::string lsm_dir(const std::string& run_dir) { return private_dir(run_dir, "lsm"); }
+std::string qemu_dir(const std::string& run_dir) { return private_dir(run_dir, "qemu"); }
 
 std::string state_file(const std::string& run_dir, const std::string& name) {
   return lsm_dir(run_dir) + "/" + name + ".state.json";

@@ -1,0 +1,130 @@
+#!/usr/bin/env bats
+# lsm-dmstate alone: describing a VM on the source, preparing the destination.
+bats_require_minimum_version 1.5.0
+
+setup() {
+    load helpers/common
+    load helpers/blank_vm
+    make_scratch T
+    SRC="$T/src" DST="$T/dst"
+    mkdir -p "$SRC/img" "$DST/img"
+    qemu-img create -q -f raw "$SRC/img/a.raw" 64M
+    qemu-img create -q -f qcow2 "$SRC/img/b.qcow2" 32M
+    qemu-io -f raw -c 'write -P 0x5a 1M 4M' "$SRC/img/a.raw" >/dev/null
+    mapfile -t disks < <(blank_vm_disk "$SRC/img/a.raw" raw da; blank_vm_disk "$SRC/img/b.qcow2" qcow2 db)
+}
+
+teardown() {
+    lsm-resume receive vm --rollback --run-dir "$DST" 2>/dev/null || true
+    cleanup_run
+}
+
+describe_vm() {
+    lsm-dmstate send vm --run-dir "$SRC" "$@" >"$T/vm.json"
+}
+
+@test "lsm-dmstate --help and --version answer" {
+    run -0 lsm-dmstate --help
+    [[ "$output" == *"send"* && "$output" == *"receive"* ]]
+    run -0 lsm-dmstate --version
+    [[ "$output" == "lsm-dmstate "* ]]
+}
+
+@test "lsm-dmstate with an unknown option is a usage error naming it" {
+    run -2 lsm-dmstate send vm --frobnicate
+    [[ "$output" == *"--frobnicate"* ]]
+}
+
+@test "send for an unknown domain says how a VM must be started" {
+    run -2 lsm-dmstate send nosuchvm --run-dir "$SRC"
+    [[ "$output" == *"unknown domain 'nosuchvm'"* && "$output" == *"-qmp unix:"* ]]
+}
+
+@test "send rejects a domain name that would escape the run directory" {
+    run -2 lsm-dmstate send ../etc --run-dir "$SRC"
+    [[ "$output" == *"invalid domain name"* ]]
+}
+
+@test "send lists writable disks only, with size, format and allocation" {
+    qemu-img create -q -f raw "$T/ro.raw" 1M
+    blank_vm_start vm "$SRC" "${disks[@]}" \
+        -drive "file=$T/ro.raw,format=raw,if=none,id=ro,readonly=on" -device virtio-blk-pci,drive=ro \
+        -drive if=none,id=cd,media=cdrom -device ide-cd,drive=cd
+    describe_vm
+    run -0 grep -o '"key":"[a-z]*"' "$T/vm.json"
+    [[ "$output" == $'"key":"da"\n"key":"db"' ]]
+    grep -q '"file":"'"$SRC"'/img/a.raw","format":"raw","virtual_size":67108864' "$T/vm.json"
+    grep -q '"format":"qcow2","virtual_size":33554432' "$T/vm.json"
+    grep -q '"running":true' "$T/vm.json"
+}
+
+@test "send refuses a disk format lsm cannot copy, naming the disk" {
+    qemu-img create -q -f vmdk "$T/c.vmdk" 8M
+    blank_vm_start vm "$SRC" -drive "file=$T/c.vmdk,format=vmdk,if=none,id=dc" -device virtio-blk-pci,drive=dc
+    run -1 lsm-dmstate send vm --run-dir "$SRC"
+    [[ "$output" == *"disk dc"*"format vmdk is not supported"* ]]
+}
+
+@test "send marks --shared-disk disks as not to be copied" {
+    blank_vm_start vm "$SRC" "${disks[@]}"
+    describe_vm --shared-disk "$SRC/img/b.qcow2"
+    grep -q '"file":"'"$SRC"'/img/b.qcow2".*"shared":true' "$T/vm.json"
+    run -2 lsm-dmstate send vm --run-dir "$SRC" --shared-disk /nonexistent.img
+    [[ "$output" == *"no writable disk of this VM uses that file"* ]]
+}
+
+@test "receive creates sparse images of the same size and format and an incoming QEMU" {
+    blank_vm_start vm "$SRC" "${disks[@]}"
+    describe_vm
+    run -0 --separate-stderr lsm-dmstate receive --run-dir "$DST" --map "$SRC=$DST" <"$T/vm.json"
+    [[ "$output" == *'"type":"prepared"'* ]]
+    [[ "$(qemu-img info -U --output=json "$DST/img/a.raw")" == *'"virtual-size": 67108864'* ]]
+    [[ "$(qemu-img info -U --output=json "$DST/img/b.qcow2")" == *'"format": "qcow2"'* ]]
+    (($(stat -c %b "$DST/img/a.raw") == 0))
+    [[ "$(stat -c %a "$DST/img/a.raw")" == 600 ]]
+    pgrep -f -- "-name vm .*unix:$DST/qemu/vm.qmp.*-incoming defer" >/dev/null
+}
+
+@test "receive refuses an existing target file and leaves it alone" {
+    blank_vm_start vm "$SRC" "${disks[@]}"
+    describe_vm
+    echo precious >"$DST/img/b.qcow2"
+    run -1 lsm-dmstate receive --run-dir "$DST" --map "$SRC=$DST" <"$T/vm.json"
+    [[ "$output" == *"target file $DST/img/b.qcow2 already exists"*"--reuse"* ]]
+    [[ "$(cat "$DST/img/b.qcow2")" == precious ]]
+    [[ ! -e "$DST/img/a.raw" ]]
+    ! pgrep -f -- "unix:$DST/qemu/vm.qmp" >/dev/null
+}
+
+@test "receive refuses a missing target directory" {
+    blank_vm_start vm "$SRC" "${disks[@]}"
+    describe_vm
+    run -1 lsm-dmstate receive --run-dir "$DST" --map "$SRC/img=$DST/nodir" <"$T/vm.json"
+    [[ "$output" == *"target directory $DST/nodir does not exist"* ]]
+}
+
+@test "receive --dry-run prints the plan and creates nothing" {
+    blank_vm_start vm "$SRC" "${disks[@]}"
+    describe_vm
+    run -0 lsm-dmstate receive --run-dir "$DST" --map "$SRC=$DST" --dry-run <"$T/vm.json"
+    [[ "$output" == *"disk da: raw, 64.0 MiB virtual"*"-> $DST/img/a.raw (will be created)"* ]]
+    [[ -z "$(ls -A "$DST/img")" && ! -e "$DST/qemu" && ! -e "$DST/lsm" ]]
+}
+
+@test "receive with garbage on stdin fails with one clear line and creates nothing" {
+    run -1 --separate-stderr lsm-dmstate receive --run-dir "$DST" < <(head -c 4096 /dev/urandom)
+    [[ "$stderr" == "lsm-dmstate: error: "* ]]
+    (($(wc -l <<<"$stderr") == 1))
+    [[ -z "$(ls -A "$DST/img")" ]]
+}
+
+@test "receive rejects a message from another protocol version" {
+    run -1 lsm-dmstate receive --run-dir "$DST" <<<'{"lsm":9,"type":"vm"}'
+    [[ "$output" == *"unsupported protocol version 9"* ]]
+}
+
+@test "receive rejects a domain name that would escape the run directory" {
+    run -2 lsm-dmstate receive --run-dir "$DST" \
+        <<<'{"lsm":1,"type":"vm","name":"../x","backend":"qemu","config":{},"disks":[]}'
+    [[ "$output" == *"invalid domain name"* ]]
+}
