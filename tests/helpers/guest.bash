@@ -68,12 +68,14 @@ _guest_kill_pid() {
 # daemonized TCG QEMU, registers its kill with cleanup_push, and returns once
 # QMP is listening. The command line holds nothing a migration tool could not
 # replay on another host (no inherited fds, only paths and plain options).
+# Call it directly, not under `run`: the cleanup it registers would be lost
+# with run's subshell, leaving QEMU behind.
 guest_start() {
+    (($# >= 4)) || { echo "usage: guest_start NAME RUNDIR MEM_MB DISK..." >&2; return 2; }
     local name="$1" rundir mem="$3"
-    shift 3
-    (($# > 0)) || { echo "guest_start: no disk given for guest $name" >&2; return 1; }
-    guest_require_built || return 1
     rundir="$(realpath -s "$2")"
+    shift 3
+    guest_require_built || return 1
 
     local qemu_dir="$rundir/qemu" log_dir="$rundir/guest"
     install -d -m 700 "$qemu_dir" "$log_dir"
@@ -107,8 +109,16 @@ guest_start() {
         i=$((i + 1))
     done
 
+    # The daemon keeps every fd it inherits but 0-2; holding bats' output
+    # pipes would make bats wait for QEMU forever.
     local err="$log_dir/$name-qemu.err"
-    if ! "${args[@]}" 2>"$err"; then
+    if ! (
+        for fd in /proc/self/fd/*; do
+            fd="${fd##*/}"
+            ((fd > 2)) && eval "exec $fd>&-"
+        done
+        exec "${args[@]}"
+    ) 2>"$err" </dev/null >/dev/null; then
         echo "guest_start: QEMU for $name failed: $(tr '\n' ' ' <"$err")" >&2
         return 1
     fi
