@@ -44,7 +44,7 @@ $(UNIT): $(TEST_OBJS) $(LIBLSM)
 	@mkdir -p $(@D)
 	$(CXX) $(CXXFLAGS) -o $@ $^ -lgtest_main -lgtest $(LDLIBS)
 
--include tests/guest/guest.mk
+include tests/guest/guest.mk
 
 deps:
 	@scripts/install-deps.sh

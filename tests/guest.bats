@@ -32,11 +32,7 @@ setup_file() {
     local early_acked
     early_acked="$(guest_acked "$GUEST_ACK_LOG" disk0)"
     export GUEST_EARLY="$GUEST_DIR/early.raw"
-    copy_early() {
-        dd if="$GUEST_DIR/disks/d0.raw" of="$GUEST_EARLY" bs=4096 count="$BLOCKS" status=none &&
-            "$LSM_GUEST_VERIFY" --blocks "$BLOCKS" --acked "$early_acked" "$GUEST_EARLY" >/dev/null 2>&1
-    }
-    wait_until 20 copy_early
+    wait_until 20 copy_consistent "$GUEST_DIR/disks/d0.raw" "$GUEST_EARLY" "$early_acked"
 
     guest_wait_acks "$GUEST_ACK_LOG" disk0 $((early_acked + 3)) 60
     guest_wait_acks "$GUEST_ACK_LOG" disk1 $((early_acked + 3)) 60
@@ -62,11 +58,18 @@ teardown() {
     cleanup_run
 }
 
+# copy_consistent LIVE COPY ACKED: copies the region of a live raw disk and
+# succeeds only if the copy verifies (no block caught mid-write).
+copy_consistent() {
+    dd if="$1" of="$2" bs=4096 count="$BLOCKS" status=none &&
+        "$LSM_GUEST_VERIFY" --blocks "$BLOCKS" --acked "$3" "$2" >/dev/null 2>&1
+}
+
 # Overwrites the byte at OFFSET of FILE with its complement.
 flip_byte() {
     local file="$1" offset="$2" byte
     byte="$(od -An -tu1 -j "$offset" -N 1 "$file" | tr -d ' ')"
-    printf "\\$(printf '%03o' $((byte ^ 0xff)))" |
+    printf '%b' "$(printf '\\0%03o' $((byte ^ 0xff)))" |
         dd of="$file" bs=1 seek="$offset" conv=notrunc status=none
 }
 
@@ -163,7 +166,8 @@ copy_range() {
     guest_wait_acks "$log" disk0 $((GUEST_ACKED0 + 1)) 90
     guest_stop g2 "$WORK"
     # Its first ack already continues after the old disk's generation.
-    run -0 awk 'NR == 1 { print $3 }' "$log"
-    ((output > GUEST_ACKED0))
+    local first
+    read -r _ _ first <"$log"
+    ((first > GUEST_ACKED0))
     run -0 guest_verify "$WORK/d0.raw" disk0 "$(guest_acked "$log" disk0)"
 }

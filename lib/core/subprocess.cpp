@@ -37,6 +37,9 @@ Subprocess Subprocess::spawn(const std::vector<std::string>& argv,
   posix_spawn_file_actions_adddup2(&fa, opts.stdin_fd >= 0 ? opts.stdin_fd : devnull.get(), 0);
   posix_spawn_file_actions_adddup2(&fa, opts.stdout_fd >= 0 ? opts.stdout_fd : devnull.get(), 1);
   if (opts.stderr_fd >= 0) posix_spawn_file_actions_adddup2(&fa, opts.stderr_fd, 2);
+  // A long-lived child (the destination QEMU) must not hold our caller's
+  // pipes open: ssh or a test harness would wait on them forever.
+  posix_spawn_file_actions_addclosefrom_np(&fa, 3);
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
   // The child must not inherit our ignored SIGPIPE.

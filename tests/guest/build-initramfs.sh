@@ -10,6 +10,7 @@ set -euo pipefail
 MODULES=(virtio_pci virtio_blk)
 
 die() { echo "build-initramfs: $*" >&2; exit 1; }
+trap 'echo "build-initramfs: failed at line $LINENO; see the error above" >&2' ERR
 
 [[ $# -eq 2 || $# -eq 3 ]] || { echo "usage: build-initramfs.sh OUT.cpio.gz KERNELDIR [WRITER]" >&2; exit 2; }
 out="$1"
@@ -24,8 +25,9 @@ done
 [[ -x "$writer" ]] || die "$writer missing; build it first (make guest)"
 # A dynamic busybox (one with a program interpreter) would need a libc in
 # the guest. readelf comes with gcc's binutils.
-[[ -x "$busybox" ]] && ! readelf -l "$busybox" | grep -q INTERP ||
+if [[ ! -x "$busybox" ]] || readelf -l "$busybox" | grep -q INTERP; then
     die "$busybox is missing or not static; apt-get install busybox-static"
+fi
 
 moddirs=("$kdir"/lib/modules/*/)
 [[ -d "${moddirs[0]}" && ${#moddirs[@]} -eq 1 ]] ||
@@ -96,6 +98,8 @@ done
 # Write next to OUT and rename, so an interrupted build never leaves a
 # truncated archive that make would take as up to date.
 mkdir -p "$(dirname "$out")"
+# Fixed timestamps make the archive depend on its contents only.
+find "$stage" -exec touch -h -d @0 {} +
 (cd "$stage" && find . -mindepth 1 | LC_ALL=C sort |
     cpio --quiet -o -H newc -R 0:0 --reproducible) | gzip -9n >"$out.tmp"
 mv "$out.tmp" "$out"

@@ -6,6 +6,7 @@
 set -euo pipefail
 
 die() { echo "fetch-kernel: $*" >&2; exit 1; }
+trap 'echo "fetch-kernel: failed at line $LINENO; see the error above" >&2' ERR
 
 [[ $# -eq 1 ]] || { echo "usage: fetch-kernel.sh OUTDIR" >&2; exit 2; }
 out="$1"
@@ -18,27 +19,42 @@ for cmd in apt-cache apt-get dpkg-deb busybox; do
 done
 
 # The metapackage only depends on the versioned image package; ask apt which
-# one the candidate version pulls in.
+# one the candidate version pulls in. Prints nothing when apt does not know it.
 resolve() {
-    apt-cache depends linux-image-amd64 2>/dev/null |
+    { apt-cache depends linux-image-amd64 2>/dev/null || true; } |
         sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*\)$/\1/p' | head -n 1
 }
+refreshed=0
+refresh() {
+    local err
+    err="$(apt-get update -qq 2>&1 >/dev/null)" ||
+        die "apt-get update failed (${err##*$'\n'}); check the Debian sources in /etc/apt"
+    refreshed=1
+}
+
 pkg="$(resolve)"
 if [[ -z "$pkg" ]]; then
-    # Package lists are missing or stale; refreshing them is all it takes.
-    apt-get update -qq >/dev/null 2>&1 || die "apt-get update failed; check the Debian mirror in /etc/apt/sources.list*"
+    refresh
     pkg="$(resolve)"
 fi
-[[ -n "$pkg" ]] || die "apt-cache cannot resolve linux-image-amd64; is the Debian main archive configured?"
+[[ -n "$pkg" ]] || die "apt-cache cannot resolve linux-image-amd64; is Debian's main archive in /etc/apt/sources?"
 
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/lsm-kernel.XXXXXX")"
 trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/root"
-
-# apt-get download writes into the current directory; _apt needs to write there.
+# apt-get download fetches as the _apt user into the current directory.
 chmod 755 "$tmp"
-(cd "$tmp" && apt-get download -qq "$pkg" >/dev/null 2>&1) ||
-    die "apt-get download $pkg failed; check network access to the Debian mirror"
+
+# Keeps apt's stderr (for the error line) and drops its progress output.
+# shellcheck disable=SC2069
+download() { (cd "$tmp" && apt-get download -qq "$pkg" 2>&1 >/dev/null); }
+if ! err="$(download)"; then
+    # Stale lists name a version the mirror has since dropped: refresh once.
+    ((refreshed)) && die "apt-get download $pkg failed (${err##*$'\n'})"
+    refresh
+    pkg="$(resolve)"
+    err="$(download)" || die "apt-get download $pkg failed (${err##*$'\n'})"
+fi
 deb=("$tmp"/*.deb)
 [[ -f "${deb[0]}" ]] || die "apt-get download $pkg produced no .deb"
 dpkg-deb -x "${deb[0]}" "$tmp/root" || die "dpkg-deb -x ${deb[0]} failed"
@@ -55,7 +71,7 @@ busybox depmod -b "$tmp/root" "$release" ||
 
 # Swap the unpacked tree in; vmlinuz goes last so a crash leaves no marker.
 mkdir -p "$out"
-rm -rf "$out/lib" "$out/package"
+rm -rf "${out:?}/lib" "${out:?}/package"
 mv "$tmp/root/lib" "$out/lib"
 echo "$pkg $release" >"$out/package"
 mv "${kernel[0]}" "$out/vmlinuz.tmp"

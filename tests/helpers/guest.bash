@@ -150,8 +150,9 @@ guest_acked() {
         [[ -f "$log" ]] && logs+=("$log")
     done
     ((${#logs[@]} > 0)) || { echo 0; return 0; }
-    # A line still being written can only show a prefix of its number, which
-    # is never larger than the full one: reading a live log is safe.
+    # A line still being written, or split between the source's and the
+    # destination's log by a migration, shows at most a prefix of its number,
+    # never a larger one: live logs only ever understate the acked generation.
     awk -v id="$id" '
         { sub(/\r$/, "") }
         $1 == "lsm-ack" && $2 == id && $3 ~ /^[0-9]+$/ && $3 + 0 > max { max = $3 + 0 }
@@ -176,7 +177,8 @@ guest_wait_acks() {
 guest_verify() {
     local image="$1" id="$2" acked="$3" blocks="${4:-$LSM_GUEST_BLOCKS}"
     local fmt raw="$image" tmp="" rc=0
-    fmt="$(_guest_format "$image")" || return 2
+    fmt="$(_guest_format "$image")"
+    [[ -n "$fmt" ]] || { echo "guest_verify: qemu-img cannot read $image" >&2; return 2; }
     if [[ "$fmt" != raw ]]; then
         tmp="$(mktemp -d /tmp/lsm-verify.XXXXXX)"
         raw="$tmp/image.raw"

@@ -1,0 +1,30 @@
+# Two "hosts" as two run directories on this machine, for tests of the
+# tools alone and of the phases piped by hand without ssh: the destination
+# sees the source's paths under --map "$SRC=$DST". Load after
+# helpers/common and helpers/blank_vm.
+
+# local_pair_setup: sets T, SRC, DST and starts the blank VM "vm" with a raw
+# and a qcow2 disk holding some data.
+local_pair_setup() {
+    make_scratch T
+    SRC="$T/src" DST="$T/dst"
+    mkdir -p "$SRC/img" "$DST/img"
+    qemu-img create -q -f raw "$SRC/img/a.raw" 64M
+    qemu-img create -q -f qcow2 "$SRC/img/b.qcow2" 32M
+    qemu-io -f raw -c 'write -P 0x5a 1M 4M' "$SRC/img/a.raw" >/dev/null
+    qemu-io -f qcow2 -c 'write -P 0xa5 8M 2M' "$SRC/img/b.qcow2" >/dev/null
+    local disks
+    mapfile -t disks < <(blank_vm_disk "$SRC/img/a.raw" raw da; blank_vm_disk "$SRC/img/b.qcow2" qcow2 db)
+    blank_vm_start vm "$SRC" "${disks[@]}"
+    cleanup_push lsm-resume receive vm --rollback --run-dir "$DST"
+}
+
+# Phase 1 by hand.
+local_prepare() {
+    lsm-dmstate send vm --run-dir "$SRC" | lsm-dmstate receive --run-dir "$DST" --map "$SRC=$DST" >"$T/prepared.json"
+}
+
+# Phase 2 by hand; the destination's socket is reachable directly.
+local_mirror() {
+    lsm-mirror receive vm --run-dir "$DST" | lsm-mirror send vm --run-dir "$SRC" --socket "$DST/lsm/vm.nbd" "$@"
+}

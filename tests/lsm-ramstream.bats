@@ -1,0 +1,64 @@
+#!/usr/bin/env bats
+# lsm-ramstream alone: the live RAM and device-state stream.
+bats_require_minimum_version 1.5.0
+
+setup() {
+    load helpers/common
+    load helpers/blank_vm
+    load helpers/local_pair
+}
+
+teardown() { cleanup_run; }
+
+@test "lsm-ramstream --help, --version and an unknown option" {
+    run -0 lsm-ramstream send --help
+    [[ "$output" == *"--downtime"* ]]
+    run -0 lsm-ramstream --version
+    run -2 lsm-ramstream receive vm --turbo
+    [[ "$output" == *"--turbo"* ]]
+}
+
+@test "send refuses to switch over before phase 2 mirrored the disks" {
+    local_pair_setup
+    run -1 --separate-stderr lsm-ramstream send vm --run-dir "$SRC"
+    [[ "$stderr" == *"run phase 2 (lsm-mirror send) first"* ]]
+    [[ -z "$output" ]]
+    run -0 vm_running vm "$SRC"
+}
+
+@test "receive with garbage on stdin fails clearly; the incoming QEMU is untouched" {
+    local_pair_setup
+    local_prepare
+    run -1 --separate-stderr lsm-ramstream receive vm --run-dir "$DST" < <(head -c 65536 /dev/urandom)
+    [[ "$stderr" == "lsm-ramstream: error: "*"binary data where a message was expected"* ]]
+    run -0 lsm-resume receive vm --rollback --run-dir "$DST"
+    [[ -z "$(ls -A "$DST/img")" ]]
+}
+
+@test "receive detects a stream for another domain" {
+    local_pair_setup
+    local_prepare
+    run -1 lsm-ramstream receive vm --run-dir "$DST" <<<'{"lsm":1,"type":"ram-stream","name":"other","backend":"qemu"}'
+    [[ "$output" == *"stream is for domain 'other', not 'vm'"* ]]
+}
+
+@test "receive detects a truncated stream" {
+    local_pair_setup
+    local_prepare
+    local_mirror
+    lsm-ramstream send vm --run-dir "$SRC" >"$T/stream" 2>/dev/null
+    lsm-resume send vm --rollback --run-dir "$SRC"
+    run -1 lsm-ramstream receive vm --run-dir "$DST" < <(head -c 100000 "$T/stream")
+    [[ "$output" == *"RAM stream: stream truncated"* ]]
+}
+
+@test "send then receive moves the VM, with the disks' final point taken at switchover" {
+    local_pair_setup
+    local_prepare
+    local_mirror
+    run -0 --separate-stderr bash -c "lsm-ramstream send vm --run-dir '$SRC' | lsm-ramstream receive vm --run-dir '$DST'"
+    [[ "$output" == *'"type":"result","phase":"ram","ok":true'* ]]
+    [[ "$stderr" == *"switched over"* ]]
+    qemu-img compare -U -f raw -F raw "$SRC/img/a.raw" "$DST/img/a.raw"
+    qemu-img compare -U "$SRC/img/b.qcow2" "$DST/img/b.qcow2"
+}
