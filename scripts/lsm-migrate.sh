@@ -119,10 +119,12 @@ master=0
 fwd_spec=
 
 cleanup() {
+    # The master may be dead already (a broken link): nothing left to stop.
     if ((master)); then
-        [[ -n "$fwd_spec" ]] &&
-            "${ssh_argv[@]}" -o ControlPath="$ctl" -O cancel -L "$fwd_spec" "$host" 2>/dev/null
-        "${ssh_argv[@]}" -o ControlPath="$ctl" -O exit "$host" 2>/dev/null
+        if [[ -n "$fwd_spec" ]]; then
+            "${ssh_argv[@]}" -o ControlPath="$ctl" -O cancel -L "$fwd_spec" "$host" 2>/dev/null || true
+        fi
+        "${ssh_argv[@]}" -o ControlPath="$ctl" -O exit "$host" 2>/dev/null || true
     fi
     rm -rf "$tmp"
 }

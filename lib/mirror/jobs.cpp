@@ -97,10 +97,15 @@ void check_events(qmp::Client& qmp) {
   auto mine = [](const qmp::Event& e) { return has_prefix(job_of_event(e), kJobPrefix); };
   for (const char* name : {"BLOCK_JOB_ERROR", "BLOCK_JOB_COMPLETED", "BLOCK_JOB_CANCELLED"}) {
     if (auto e = qmp.next_event(name, 1ms, mine)) {
+      // COMPLETED and CANCELLED carry "error"; BLOCK_JOB_ERROR the failed
+      // operation ("write" to the destination, "read" from the source).
       const json::Value* err = json::find(e->data(), "error");
+      const json::Value* op = json::find(e->data(), "operation");
+      std::string why = err && err->IsString() ? err->GetString()
+                        : op && op->IsString() ? std::string(op->GetString()) + " error"
+                                               : "";
       throw Error("mirror job " + job_of_event(*e) + " ended early (" + name +
-                  (err && err->IsString() ? std::string(": ") + err->GetString() : "") +
-                  ")");
+                  (why.empty() ? "" : ": " + why) + ")");
     }
   }
 }

@@ -40,6 +40,17 @@ void share_bandwidth(qmp::Client& qmp, const std::vector<mirror::JobInfo>& jobs,
   }
 }
 
+// A mirror that has copied everything once but never becomes READY is
+// chasing a guest that writes faster than the copy can go: tell the
+// operator what helps instead of waiting silently.
+void warn_if_not_converging(std::chrono::steady_clock::time_point start, std::uint64_t done,
+                            std::uint64_t total, bool& warned) {
+  if (warned || std::chrono::steady_clock::now() - start < 60s || done < total) return;
+  log::notice("the guest writes faster than its disks can be copied; consider "
+              "--write-blocking or a higher --bandwidth");
+  warned = true;
+}
+
 }  // namespace
 
 void export_disks(const ExportOptions& o, int out_fd) {
@@ -110,6 +121,8 @@ void mirror_disks(const MirrorOptions& o, int in_fd) {
       mirror::start(qmp, t, index++, n ? o.bandwidth / n : 0, o.write_blocking);
     }
     Progress progress("disks", o.json);
+    auto progress_start = std::chrono::steady_clock::now();
+    bool warned = false;
     std::vector<std::uint64_t> speeds(n, n ? o.bandwidth / n : 0);
     for (;;) {
       mirror::check_events(qmp);
@@ -129,6 +142,7 @@ void mirror_disks(const MirrorOptions& o, int in_fd) {
         break;
       }
       progress.update(done, total);
+      warn_if_not_converging(progress_start, done, total, warned);
       share_bandwidth(qmp, jobs, o.bandwidth, speeds);
       std::this_thread::sleep_for(200ms);
     }

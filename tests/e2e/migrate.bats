@@ -1,0 +1,120 @@
+#!/usr/bin/env bats
+# Full migrations of the writing test guest between two hosts over real ssh.
+bats_require_minimum_version 1.5.0
+
+setup_file() {
+    load ../helpers/common
+    load ../helpers/hosts
+    hosts_setup
+}
+
+teardown_file() { cleanup_run; }
+
+setup() {
+    load ../helpers/common
+    load ../helpers/hosts
+    load ../helpers/guest
+    load ../helpers/blank_vm
+    load ../helpers/migrate
+    export LSM_GUEST_BLOCKS=64
+    name="g$BATS_TEST_NUMBER"
+}
+
+teardown() { cleanup_run; }
+
+@test "a writing guest with a raw and a qcow2 disk moves with every acknowledged write" {
+    e2e_guest "$name" 128 raw:64M:16 qcow2:256M
+    run -0 --separate-stderr migrate "$name" "$LSM_DST_ADDR"
+    [[ "$output" == *"$name migrated to $LSM_DST_ADDR"*"downtime:"* ]]
+    e2e_check_migrated "$name" 2
+}
+
+@test "a guest with 512 MB of RAM migrates" {
+    e2e_guest "$name" 512 raw:32M
+    run -0 migrate "$name" "$LSM_DST_ADDR"
+    e2e_check_migrated "$name" 1
+}
+
+@test "a guest with 3 disks migrates, with --json progress and summary" {
+    e2e_guest "$name" 128 raw:32M qcow2:32M raw:48M:4
+    run -0 --separate-stderr migrate --json "$name" "$LSM_DST_ADDR"
+    [[ "$output" == '{"lsm":1,"type":"summary"'*'"ok":true'* ]]
+    [[ "$stderr" == *'"type":"progress","phase":"disks"'* ]]
+    e2e_check_migrated "$name" 3
+}
+
+@test "--dry-run prints the plan and changes nothing on either host" {
+    e2e_guest "$name" 128 raw:32M qcow2:64M
+    local before
+    before="$(find "$LSM_T/src" "$LSM_T/dst" ! -name '*.log' -printf '%p %s %m\n' | sort)"
+    run -0 migrate --dry-run "$name" "$LSM_DST_ADDR"
+    [[ "$output" == *"disk disk0: raw, 32.0 MiB virtual"*"(will be created)"* ]]
+    [[ "$(find "$LSM_T/src" "$LSM_T/dst" ! -name '*.log' -printf '%p %s %m\n' | sort)" == "$before" ]]
+    ! pgrep -f -- "-name $name .*-incoming defer" >/dev/null
+}
+
+@test "an unknown domain is one clear error and touches nothing" {
+    run -1 migrate nosuchguest "$LSM_DST_ADDR"
+    [[ "$output" == *"unknown domain 'nosuchguest'"* ]]
+    [[ -z "$(find "$LSM_DST_DIR" -name 'nosuchguest*')" ]]
+}
+
+@test "an existing target file stops the migration; the guest stays on the source" {
+    e2e_guest "$name" 128 raw:32M qcow2:32M
+    echo precious >"$LSM_DST_IMAGES/$name-1.qcow2"
+    run -1 migrate "$name" "$LSM_DST_ADDR"
+    [[ "$output" == *"target file $LSM_SRC_IMAGES/$name-1.qcow2 already exists"* ]]
+    [[ "$(cat "$LSM_DST_IMAGES/$name-1.qcow2")" == precious ]]
+    rm "$LSM_DST_IMAGES/$name-1.qcow2"
+    e2e_check_rolled_back "$name" 2
+}
+
+@test "ssh killed during the disk mirror: the guest stays on the source, the destination is clean" {
+    e2e_guest "$name" 128 raw:128M:64 qcow2:32M
+    migrate --bandwidth 4 "$name" "$LSM_DST_ADDR" >"$LSM_T/$name.log" 2>&1 3>&- &
+    local pid=$!
+    e2e_wait_log "$LSM_T/$name.log" "disks:"
+    hosts_kill_ssh_sessions
+    local rc=0
+    wait "$pid" || rc=$?
+    cat "$LSM_T/$name.log"
+    echo "lsm-migrate exit status $rc"
+    ((rc == 1))
+    grep -q "phase 2 (mirror) failed; rolling back" "$LSM_T/$name.log"
+    e2e_check_rolled_back "$name" 2
+}
+
+@test "ssh killed during the RAM stream: the guest stays on the source, the destination is clean" {
+    # A slow link keeps phase 3 going for a while; a lighter writer lets the
+    # mirror converge under that limit.
+    export LSM_GUEST_BLOCKS=16
+    e2e_guest "$name" 256 raw:32M
+    migrate --bandwidth 2 "$name" "$LSM_DST_ADDR" >"$LSM_T/$name.log" 2>&1 3>&- &
+    local pid=$!
+    e2e_wait_log "$LSM_T/$name.log" "^ram:"
+    hosts_kill_ssh_sessions
+    local rc=0
+    wait "$pid" || rc=$?
+    cat "$LSM_T/$name.log"
+    echo "lsm-migrate exit status $rc"
+    ((rc == 1))
+    grep -q "phase 3 (RAM and device state) failed; rolling back" "$LSM_T/$name.log"
+    e2e_check_rolled_back "$name" 1
+}
+
+@test "the destination QEMU killed during the RAM stream: the guest stays on the source" {
+    # A slow link keeps phase 3 going for a while; a lighter writer lets the
+    # mirror converge under that limit.
+    export LSM_GUEST_BLOCKS=16
+    e2e_guest "$name" 256 raw:32M
+    migrate --bandwidth 2 "$name" "$LSM_DST_ADDR" >"$LSM_T/$name.log" 2>&1 3>&- &
+    local pid=$!
+    e2e_wait_log "$LSM_T/$name.log" "^ram:"
+    pkill -KILL -f -- "-name $name .*-incoming defer"
+    local rc=0
+    wait "$pid" || rc=$?
+    cat "$LSM_T/$name.log"
+    echo "lsm-migrate exit status $rc"
+    ((rc == 1))
+    e2e_check_rolled_back "$name" 1
+}

@@ -1,0 +1,89 @@
+# Migrating the test guest between the two hosts of helpers/hosts, and the
+# checks every migration test makes. Load after common, hosts and guest.
+
+# e2e_guest NAME MEM_MB SPEC...: creates each disk in $LSM_SRC_IMAGES from a
+# SPEC of FORMAT:SIZE[:FILL_MIB] (FILL_MIB of random data past the guest's
+# region, so a disk has more to copy), boots the guest on the source and
+# waits until it has acked generation 3 on every disk. Sets E2E_SRC_PID.
+e2e_guest() {
+    local name="$1" mem="$2"
+    shift 2
+    local disks=() i=0 spec fmt size fill path
+    for spec in "$@"; do
+        IFS=: read -r fmt size fill <<<"$spec"
+        path="$LSM_SRC_IMAGES/$name-$i.$fmt"
+        qemu-img create -q -f "$fmt" "$path" "$size"
+        if [[ -n "$fill" ]]; then
+            head -c "$((fill << 20))" /dev/urandom >"$LSM_T/fill"
+            qemu-img dd -f raw -O "$fmt" if="$LSM_T/fill" of="$path" bs=1M seek=8 2>/dev/null ||
+                qemu-io -f "$fmt" -c "write -s $LSM_T/fill 8M $((fill))M" "$path" >/dev/null
+            rm -f "$LSM_T/fill"
+        fi
+        disks+=("$path:$fmt")
+        i=$((i + 1))
+    done
+    # The destination QEMU writes its serial logs to the same paths there.
+    mkdir -p "$LSM_DST_RUN/guest"
+    guest_start "$name" "$LSM_SRC_RUN" "$mem" "${disks[@]}"
+    E2E_SRC_PID="$(cat "$(guest_pidfile "$name" "$LSM_SRC_RUN")")"
+    for ((i = 0; i < $#; i++)); do
+        guest_wait_acks "$(guest_ack_log "$name" "$LSM_SRC_RUN")" "disk$i" 3 90
+    done
+}
+
+# migrate ARGS...: lsm-migrate.sh on the source host, over real ssh.
+migrate() {
+    on_src lsm-migrate.sh -s "$LSM_SSH" --run-dir "$LSM_SRC_RUN" "$@"
+}
+
+_acked() {
+    guest_acked "$(guest_ack_log "$1" "$LSM_SRC_RUN")" "$(guest_ack_log "$1" "$LSM_DST_RUN")" "$2"
+}
+
+# e2e_check_migrated NAME NDISKS: the guest runs on the destination and
+# keeps writing, no QEMU is left on the source, every destination disk
+# verifies at the last acknowledged generation and stayed sparse.
+e2e_check_migrated() {
+    local name="$1" n="$2" i acked src dst
+    _guest_qemu_gone "$E2E_SRC_PID"
+    for ((i = 0; i < n; i++)); do
+        acked="$(_acked "$name" "disk$i")"
+        guest_wait_acks "$(guest_ack_log "$name" "$LSM_DST_RUN")" "disk$i" "$((acked + 2))" 60
+    done
+    guest_stop "$name" "$LSM_DST_RUN"
+    for ((i = 0; i < n; i++)); do
+        acked="$(_acked "$name" "disk$i")"
+        src="$(echo "$LSM_SRC_IMAGES/$name-$i".*)"
+        dst="$LSM_DST_IMAGES/${src##*/}"
+        guest_verify "$dst" "disk$i" "$acked"
+        # Sparse: no more allocated than the source plus 1 MiB of slack.
+        (($(stat -c %b "$dst") <= $(stat -c %b "$src") + 2048)) ||
+            { echo "$dst: $(stat -c %b "$dst") blocks allocated, source $(stat -c %b "$src")" >&2; return 1; }
+    done
+}
+
+# e2e_check_rolled_back NAME NDISKS: the guest still runs on the source and
+# keeps writing there, its disks verify, and the destination holds nothing
+# of this migration.
+e2e_check_rolled_back() {
+    local name="$1" n="$2" i acked
+    vm_running "$name" "$LSM_SRC_RUN"
+    for ((i = 0; i < n; i++)); do
+        acked="$(_acked "$name" "disk$i")"
+        guest_wait_acks "$(guest_ack_log "$name" "$LSM_SRC_RUN")" "disk$i" "$((acked + 2))" 60
+    done
+    [[ -z "$(find "$LSM_DST_IMAGES" -name "$name-*")" ]] ||
+        { echo "destination images left: $(ls "$LSM_DST_IMAGES")" >&2; return 1; }
+    [[ ! -e "$LSM_DST_RUN/lsm/$name.state.json" ]]
+    ! pgrep -f -- "-name $name .*-incoming defer" >/dev/null
+    guest_stop "$name" "$LSM_SRC_RUN"
+    for ((i = 0; i < n; i++)); do
+        guest_verify "$(echo "$LSM_SRC_IMAGES/$name-$i".*)" "disk$i" "$(_acked "$name" "disk$i")"
+    done
+}
+
+# Waits until the migration log shows PATTERN (a phase's progress line).
+e2e_wait_log() {
+    wait_until 120 grep -q -- "$2" "$1" ||
+        { echo "no '$2' in the migration log after 120 s:" >&2; cat "$1" >&2; return 1; }
+}
