@@ -274,7 +274,7 @@ $domain migrated to $host
   phase 3 ram:     $(elapsed "$t_mirrored" "$t_streamed") s
   phase 4 resume:  $(elapsed "$t_streamed" "$t_end") s
   total:           $total s
-  disk bytes:      $disk_bytes
+  disk bytes:      $disk_bytes (zero ranges travel as NBD write-zeroes, not data)
   ram bytes:       $ram_bytes
   downtime:        $downtime_ms ms (source pause to destination resume, host clocks)
 EOF

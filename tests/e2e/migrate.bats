@@ -35,9 +35,9 @@ teardown() { cleanup_run; }
     e2e_check_migrated "$name" 1
 }
 
-@test "a guest with 3 disks migrates, with --json progress and summary" {
+@test "a guest with 3 disks migrates, with --write-blocking and --json progress and summary" {
     e2e_guest "$name" 128 raw:32M qcow2:32M raw:48M:4
-    run -0 --separate-stderr migrate --json "$name" "$LSM_DST_ADDR"
+    run -0 --separate-stderr migrate --json --write-blocking "$name" "$LSM_DST_ADDR"
     [[ "$output" == '{"lsm":1,"type":"summary"'*'"ok":true'* ]]
     [[ "$stderr" == *'"type":"progress","phase":"disks"'* ]]
     e2e_check_migrated "$name" 3

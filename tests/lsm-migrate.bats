@@ -1,0 +1,62 @@
+#!/usr/bin/env bats
+# lsm-migrate.sh: usage, its refusals, and an installed copy finding its tools.
+bats_require_minimum_version 1.5.0
+
+setup() {
+    load helpers/common
+    load helpers/blank_vm
+}
+
+teardown() { cleanup_run; }
+
+@test "lsm-migrate.sh --help lists the options" {
+    run -0 lsm-migrate.sh --help
+    for opt in -s -v --backend --map --bandwidth --downtime --write-blocking --dry-run --json; do
+        [[ "$output" == *"$opt"* ]]
+    done
+}
+
+@test "an unknown option is a usage error naming it" {
+    run -2 lsm-migrate.sh --teleport vm host
+    [[ "$output" == *"unknown option --teleport"* ]]
+}
+
+@test "missing DOMAIN or HOST is a usage error" {
+    run -2 lsm-migrate.sh vm
+    [[ "$output" == *"expected DOMAIN and HOST"* ]]
+}
+
+@test "bad values are usage errors naming the option" {
+    run -2 lsm-migrate.sh --bandwidth fast vm host
+    [[ "$output" == *"--bandwidth"* ]]
+    run -2 lsm-migrate.sh --downtime -5 vm host
+    [[ "$output" == *"--downtime"* ]]
+    run -2 lsm-migrate.sh ../vm host
+    [[ "$output" == *"invalid domain name"* ]]
+}
+
+@test "an unreachable host is one clear error and the VM keeps running" {
+    make_scratch T
+    qemu-img create -q -f raw "$T/a.raw" 8M
+    blank_vm_start vm "$T" -drive "file=$T/a.raw,format=raw,if=none,id=d" -device virtio-blk-pci,drive=d
+    run -1 lsm-migrate.sh -s "ssh -F /dev/null -o BatchMode=yes -o ConnectTimeout=5 -p 9" \
+        --run-dir "$T" vm 127.0.0.1
+    [[ "$output" == "lsm-migrate: cannot reach 127.0.0.1 with"*"Connection refused"* ]]
+    (($(wc -l <<<"$output") == 1))
+    run -0 vm_running vm "$T"
+}
+
+@test "the xen backend is refused with a clear line" {
+    run -1 lsm-migrate.sh --backend xen vm host
+    [[ "$output" == *"xen backend is not available"* ]]
+}
+
+@test "make install puts tools and orchestrator together and they find each other" {
+    make_scratch T
+    make -s -C "$LSM_ROOT" install PREFIX="$T/usr" >/dev/null
+    for tool in lsm-dmstate lsm-mirror lsm-ramstream lsm-resume; do
+        run -0 "$T/usr/bin/$tool" --version
+    done
+    run -1 "$T/usr/bin/lsm-migrate.sh" -s '' --run-dir "$T" nosuchvm true
+    [[ "$output" == *"unknown domain 'nosuchvm'"* ]]
+}
