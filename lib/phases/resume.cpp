@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <thread>
@@ -45,6 +46,8 @@ void resume_destination(const std::string& run_dir, const std::string& name, int
     // Nothing was exported when every disk was shared.
     log::info("nbd-server-stop: " + std::string(e.what()));
   }
+  std::string nbd = vm::nbd_socket(run, name);
+  if (::unlink(nbd.c_str()) < 0 && errno != ENOENT) throw SystemError("removing " + nbd, errno);
   double resumed_at = 0;
   if (s.was_running) {
     qmp.execute("cont");

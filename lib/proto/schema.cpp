@@ -21,12 +21,15 @@ const std::vector<MessageType>& message_types() {
       // Phase 3 header, source -> destination: frames of RAM follow.
       {"ram-stream", {{"name", K::kString}, {"backend", K::kString}}},
       // Phase 3 trailer, source -> destination: the source has switched over.
-      {"ram-done", {{"bytes", K::kUint}, {"paused_at", K::kString}}},
+      {"ram-done",
+       {{"bytes", K::kUint}, {"disk_bytes", K::kUint}, {"paused_at", K::kString}}},
       // Progress, on stderr with --json.
       {"progress",
        {{"phase", K::kString}, {"done", K::kUint}, {"total", K::kUint}}},
       // A tool's final figures for the orchestrator's summary.
       {"result", {{"phase", K::kString}, {"ok", K::kBool}}},
+      // The orchestrator's closing line on stdout with --json.
+      {"summary", {{"domain", K::kString}, {"host", K::kString}, {"ok", K::kBool}}},
   };
   return kTypes;
 }

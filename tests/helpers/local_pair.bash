@@ -16,6 +16,8 @@ local_pair_setup() {
     local disks
     mapfile -t disks < <(blank_vm_disk "$SRC/img/a.raw" raw da; blank_vm_disk "$SRC/img/b.qcow2" qcow2 db)
     blank_vm_start vm "$SRC" "${disks[@]}"
+    # A committed destination VM is no longer lsm's to roll back: kill it.
+    cleanup_push pkill -KILL -f -- "unix:$DST/qemu/vm.qmp"
     cleanup_push lsm-resume receive vm --rollback --run-dir "$DST"
 }
 
