@@ -180,7 +180,7 @@ fi
 committing=0
 fail() {
     local phase="$1"
-    trap - ERR
+    trap - INT HUP
     say "$phase failed; rolling back"
     if ((committing)); then
         # The resume may have reached the destination: only its own answer
@@ -211,6 +211,8 @@ fail() {
     exit 1
 }
 
+# Ctrl-C reaches the tools too (one process group); then roll back here.
+trap 'fail "interrupted migration"' INT HUP
 remote lsm-dmstate receive "${rrdir[@]}" "${maps[@]}" "${reuse[@]}" "${verbose[@]}" \
     <"$tmp/vm.json" >"$tmp/prepared.json" || fail "phase 1 (prepare destination)"
 t_prepared="$(now)"

@@ -47,10 +47,16 @@ std::vector<vm::Disk> list_disks(qmp::Client& qmp,
     d.virtual_size = json::u64_at(image, "virtual-size", ipath);
     const json::Value* actual = json::find(image, "actual-size");
     d.allocated = actual && actual->IsUint64() ? actual->GetUint64() : d.virtual_size;
-    if (d.file.empty() || d.file[0] != '/')
+    bool protocol = d.file.find("://") != std::string::npos || d.file.rfind("json:", 0) == 0;
+    if (protocol || d.file.empty())
       throw Error("disk " + d.key + ": '" + d.file +
                   "' is not a local file; lsm copies local raw and qcow2 "
                   "images (use --shared-disk if both hosts already see it)");
+    // QEMU's -daemonize moves it to "/", so nothing tells what a relative
+    // name was relative to.
+    if (d.file[0] != '/')
+      throw Error("disk " + d.key + ": image name '" + d.file +
+                  "' is relative; start QEMU with absolute image paths");
     d.shared = std::find(shared.begin(), shared.end(), canonical(d.file)) != shared.end();
     if (d.shared) {
       disks.push_back(d);
