@@ -21,7 +21,7 @@ LIBLSM    := $(BUILD)/liblsm.a
 TOOL_BINS := $(TOOLS:%=$(BUILD)/bin/%)
 UNIT      := $(BUILD)/bin/lsm-unit-tests
 
-.PHONY: all deps check check-fast unit bats demo install clean
+.PHONY: all deps check check-fast unit demo bench install clean
 all: $(TOOL_BINS)
 
 $(BUILD)/obj/%.o: %.cpp
@@ -63,6 +63,10 @@ check-fast: deps
 demo: deps
 	$(MAKE) all guest
 	scripts/demo.sh
+
+bench: deps
+	$(MAKE) all guest
+	bench/migrate.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin
