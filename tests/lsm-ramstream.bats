@@ -62,3 +62,10 @@ teardown() { cleanup_run; }
     qemu-img compare -U -f raw -F raw "$SRC/img/a.raw" "$DST/img/a.raw"
     qemu-img compare -U "$SRC/img/b.qcow2" "$DST/img/b.qcow2"
 }
+
+@test "check refuses what is not a libxl migration stream, saying so" {
+    run -1 --separate-stderr lsm-ramstream check < <(head -c 4096 /dev/urandom)
+    [[ "$stderr" == "lsm-ramstream: error: libxl stream on stdin: not a libxl stream"* ]]
+    run -1 --separate-stderr lsm-ramstream check < <(printf 'LibxlFmt\0\0\0\2\0\0\0\0')
+    [[ "$stderr" == *"libxl stream ended inside a record header"* ]]
+}

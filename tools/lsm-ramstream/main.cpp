@@ -4,6 +4,7 @@
 
 #include "cli/main.hpp"
 #include "phases/ramstream.hpp"
+#include "phases/xen_stream_check.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"Phase 3 of a live migration with local disks: stream RAM and device "
@@ -32,6 +33,10 @@ int main(int argc, char** argv) {
   recv->add_option("--run-dir", r.run_dir, "Run directory (default $LSM_RUN_DIR or /run/lsm)");
   recv->add_flag("--json", r.json, "Progress as JSON lines on stderr");
   lsm::cli::on_run(recv, [&] { lsm::phases::receive_ram(r, STDIN_FILENO, STDOUT_FILENO); });
+
+  auto* check = app.add_subcommand(
+      "check", "Check a libxl v2 migration stream (Xen) on stdin against the format specs");
+  lsm::cli::on_run(check, [] { lsm::phases::check_xen_stream(STDIN_FILENO, STDOUT_FILENO); });
 
   return lsm::cli::run(app, argc, argv);
 }
