@@ -129,11 +129,16 @@ void send_ram(const RamSendOptions& o, int out_fd) {
     if (!j.ready)
       throw Error("mirror " + j.id + " is not READY yet; run phase 2 (lsm-mirror) to the end first");
   set_capabilities(qmp, {"pause-before-switchover", "events"});
+  // One limit for the whole migration: while RAM streams, the mirrors still
+  // copy guest writes, so each side gets half.
+  std::uint64_t ram_bandwidth = o.bandwidth ? o.bandwidth / 2 : kUnlimited;
+  if (o.bandwidth)
+    for (const auto& j : jobs) mirror::set_speed(qmp, j.id, o.bandwidth / 2 / jobs.size());
   {
     json::Document args(rapidjson::kObjectType);
     auto& a = args.GetAllocator();
     json::add(args, "downtime-limit", o.downtime_ms, a);
-    json::add(args, "max-bandwidth", o.bandwidth ? o.bandwidth : kUnlimited, a);
+    json::add(args, "max-bandwidth", ram_bandwidth, a);
     qmp.execute("migrate-set-parameters", &args);
   }
   proto::Message header = proto::make_message("ram-stream");

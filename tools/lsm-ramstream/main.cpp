@@ -19,7 +19,8 @@ int main(int argc, char** argv) {
   send->add_option("--run-dir", s.run_dir, "Run directory (default $LSM_RUN_DIR or /run/lsm)");
   send->add_option("--downtime", s.downtime_ms, "Longest acceptable pause in ms (default 300)")
       ->check(CLI::PositiveNumber);
-  send->add_option("--bandwidth", mib, "MiB/s for the RAM stream (default: unlimited)")
+  send->add_option("--bandwidth", mib,
+                   "MiB/s for the whole migration, shared with the mirrors (default: unlimited)")
       ->check(CLI::NonNegativeNumber);
   send->add_flag("--json", s.json, "Progress as JSON lines on stderr");
   lsm::cli::on_run(send, [&] {
