@@ -11,15 +11,8 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 runs="${RUNS:-3}"
 disk_mib="${DISK_MIB:-64}"
-skip() {
-    echo "bench: cannot run: $*" >&2
-    exit 1
-}
-source "$root/tests/helpers/common.bash"
-source "$root/tests/helpers/hosts.bash"
-source "$root/tests/helpers/guest.bash"
-source "$root/tests/helpers/blank_vm.bash"
-source "$root/tests/helpers/migrate.bash"
+# shellcheck source=../tests/helpers/standalone.bash
+source "$root/tests/helpers/standalone.bash"
 trap cleanup_run EXIT
 
 hosts_setup

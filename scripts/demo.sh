@@ -6,17 +6,8 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-# The test fixtures are plain bash; they only need bats' skip.
-skip() {
-    echo "demo: cannot run: $*" >&2
-    exit 1
-}
-# shellcheck source=../tests/helpers/common.bash
-source "$root/tests/helpers/common.bash"
-source "$root/tests/helpers/hosts.bash"
-source "$root/tests/helpers/guest.bash"
-source "$root/tests/helpers/blank_vm.bash"
-source "$root/tests/helpers/migrate.bash"
+# shellcheck source=../tests/helpers/standalone.bash
+source "$root/tests/helpers/standalone.bash"
 trap cleanup_run EXIT
 
 echo "demo: setting up two hosts (network namespaces joined by veth, sshd on the destination)"

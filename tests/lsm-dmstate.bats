@@ -5,13 +5,8 @@ bats_require_minimum_version 1.5.0
 setup() {
     load helpers/common
     load helpers/blank_vm
-    make_scratch T
-    SRC="$T/src" DST="$T/dst"
-    mkdir -p "$SRC/img" "$DST/img"
-    qemu-img create -q -f raw "$SRC/img/a.raw" 64M
-    qemu-img create -q -f qcow2 "$SRC/img/b.qcow2" 32M
-    qemu-io -f raw -c 'write -P 0x5a 1M 4M' "$SRC/img/a.raw" >/dev/null
-    mapfile -t disks < <(blank_vm_disk "$SRC/img/a.raw" raw da; blank_vm_disk "$SRC/img/b.qcow2" qcow2 db)
+    load helpers/local_pair
+    local_pair_images
 }
 
 teardown() {
@@ -47,7 +42,7 @@ describe_vm() {
 
 @test "send lists writable disks only, with size, format and allocation" {
     qemu-img create -q -f raw "$T/ro.raw" 1M
-    blank_vm_start vm "$SRC" "${disks[@]}" \
+    blank_vm_start vm "$SRC" "${DISK_ARGS[@]}" \
         -drive "file=$T/ro.raw,format=raw,if=none,id=ro,readonly=on" -device virtio-blk-pci,drive=ro \
         -drive if=none,id=cd,media=cdrom -device ide-cd,drive=cd
     describe_vm
@@ -66,7 +61,7 @@ describe_vm() {
 }
 
 @test "send marks --shared-disk disks as not to be copied" {
-    blank_vm_start vm "$SRC" "${disks[@]}"
+    blank_vm_start vm "$SRC" "${DISK_ARGS[@]}"
     describe_vm --shared-disk "$SRC/img/b.qcow2"
     grep -q '"file":"'"$SRC"'/img/b.qcow2".*"shared":true' "$T/vm.json"
     run -2 lsm-dmstate send vm --run-dir "$SRC" --shared-disk /nonexistent.img
@@ -74,7 +69,7 @@ describe_vm() {
 }
 
 @test "receive creates sparse images of the same size and format and an incoming QEMU" {
-    blank_vm_start vm "$SRC" "${disks[@]}"
+    blank_vm_start vm "$SRC" "${DISK_ARGS[@]}"
     describe_vm
     run -0 --separate-stderr lsm-dmstate receive --run-dir "$DST" --map "$SRC=$DST" <"$T/vm.json"
     [[ "$output" == *'"type":"prepared"'* ]]
@@ -87,7 +82,7 @@ describe_vm() {
 }
 
 @test "receive refuses an existing target file and leaves it alone" {
-    blank_vm_start vm "$SRC" "${disks[@]}"
+    blank_vm_start vm "$SRC" "${DISK_ARGS[@]}"
     describe_vm
     echo precious >"$DST/img/b.qcow2"
     run -1 lsm-dmstate receive --run-dir "$DST" --map "$SRC=$DST" <"$T/vm.json"
@@ -98,14 +93,14 @@ describe_vm() {
 }
 
 @test "receive refuses a missing target directory" {
-    blank_vm_start vm "$SRC" "${disks[@]}"
+    blank_vm_start vm "$SRC" "${DISK_ARGS[@]}"
     describe_vm
     run -1 lsm-dmstate receive --run-dir "$DST" --map "$SRC/img=$DST/nodir" <"$T/vm.json"
     [[ "$output" == *"target directory $DST/nodir does not exist"* ]]
 }
 
 @test "receive --dry-run prints the plan and creates nothing" {
-    blank_vm_start vm "$SRC" "${disks[@]}"
+    blank_vm_start vm "$SRC" "${DISK_ARGS[@]}"
     describe_vm
     run -0 lsm-dmstate receive --run-dir "$DST" --map "$SRC=$DST" --dry-run <"$T/vm.json"
     [[ "$output" == *"disk da: raw, 64.0 MiB virtual"*"-> $DST/img/a.raw (will be created)"* ]]

@@ -15,6 +15,7 @@
 #include "qemu/cmdline.hpp"
 #include "qemu/inventory.hpp"
 #include "qemu/launch.hpp"
+#include "qemu/migration.hpp"
 #include "qmp/client.hpp"
 #include "vm/dest_state.hpp"
 #include "vm/names.hpp"
@@ -207,17 +208,7 @@ void prepare(const PrepareOptions& o, int in_fd, int out_fd) {
     state.qemu_pid = qemu::launch(argv, qmp_path, vm::qemu_log(run, name));
     save(state, state_path);
     qmp::Client qmp = qmp::Client::connect(qmp_path);
-    json::Document caps(rapidjson::kObjectType);
-    auto& a = caps.GetAllocator();
-    json::Value list(rapidjson::kArrayType);
-    for (const char* cap : {"late-block-activate", "events"}) {
-      json::Value c(rapidjson::kObjectType);
-      json::add(c, "capability", cap, a);
-      json::add(c, "state", true, a);
-      list.PushBack(c, a);
-    }
-    json::add(caps, "capabilities", std::move(list), a);
-    qmp.execute("migrate-set-capabilities", &caps);
+    qemu::enable_capabilities(qmp, {"late-block-activate", "events"});
   } catch (...) {
     rollback_destination(run, name);
     throw;

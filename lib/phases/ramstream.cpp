@@ -15,6 +15,7 @@
 #include "proto/frame.hpp"
 #include "proto/message.hpp"
 #include "qemu/launch.hpp"
+#include "qemu/migration.hpp"
 #include "qmp/client.hpp"
 #include "vm/dest_state.hpp"
 #include "vm/names.hpp"
@@ -36,20 +37,6 @@ std::pair<UniqueFd, UniqueFd> stream_pair() {
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
     throw SystemError("socketpair", errno);
   return {UniqueFd(sv[0]), UniqueFd(sv[1])};
-}
-
-void set_capabilities(qmp::Client& qmp, std::initializer_list<const char*> caps) {
-  json::Document args(rapidjson::kObjectType);
-  auto& a = args.GetAllocator();
-  json::Value list(rapidjson::kArrayType);
-  for (const char* cap : caps) {
-    json::Value c(rapidjson::kObjectType);
-    json::add(c, "capability", cap, a);
-    json::add(c, "state", true, a);
-    list.PushBack(c, a);
-  }
-  json::add(args, "capabilities", std::move(list), a);
-  qmp.execute("migrate-set-capabilities", &args);
 }
 
 std::string migration_status(const qmp::Event& e) {
@@ -128,7 +115,7 @@ void send_ram(const RamSendOptions& o, int out_fd) {
   for (const auto& j : jobs)
     if (!j.ready)
       throw Error("mirror " + j.id + " is not READY yet; run phase 2 (lsm-mirror) to the end first");
-  set_capabilities(qmp, {"pause-before-switchover", "events"});
+  qemu::enable_capabilities(qmp, {"pause-before-switchover", "events"});
   // One limit for the whole migration: while RAM streams, the mirrors still
   // copy guest writes, so each side gets half.
   std::uint64_t ram_bandwidth = o.bandwidth ? o.bandwidth / 2 : kUnlimited;

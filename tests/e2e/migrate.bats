@@ -70,51 +70,33 @@ teardown() { cleanup_run; }
 }
 
 @test "ssh killed during the disk mirror: the guest stays on the source, the destination is clean" {
+    local log="$LSM_T/$name.log" rc=0
     e2e_guest "$name" 128 raw:128M:64 qcow2:32M
-    migrate --bandwidth 4 "$name" "$LSM_DST_ADDR" >"$LSM_T/$name.log" 2>&1 3>&- &
-    local pid=$!
-    e2e_wait_log "$LSM_T/$name.log" "disks:"
+    e2e_migrate_bg "$log" --bandwidth 4 "$name" "$LSM_DST_ADDR"
+    e2e_wait_log "$log" "disks:"
     hosts_kill_ssh_sessions
-    local rc=0
-    wait "$pid" || rc=$?
-    cat "$LSM_T/$name.log"
-    echo "lsm-migrate exit status $rc"
+    e2e_migrate_wait "$log" || rc=$?
     ((rc == 1))
-    grep -q "phase 2 (mirror) failed; rolling back" "$LSM_T/$name.log"
+    grep -q "phase 2 (mirror) failed; rolling back" "$log"
     e2e_check_rolled_back "$name" 2
 }
 
 @test "ssh killed during the RAM stream: the guest stays on the source, the destination is clean" {
-    # A slow link keeps phase 3 going for a while; a lighter writer lets the
-    # mirror converge under that limit.
-    export LSM_GUEST_BLOCKS=16
-    e2e_guest "$name" 256 raw:32M
-    migrate --bandwidth 2 "$name" "$LSM_DST_ADDR" >"$LSM_T/$name.log" 2>&1 3>&- &
-    local pid=$!
-    e2e_wait_log "$LSM_T/$name.log" "^ram:"
+    local log="$LSM_T/$name.log" rc=0
+    e2e_slow_ram_migration "$name" "$log"
     hosts_kill_ssh_sessions
-    local rc=0
-    wait "$pid" || rc=$?
-    cat "$LSM_T/$name.log"
-    echo "lsm-migrate exit status $rc"
+    e2e_migrate_wait "$log" || rc=$?
     ((rc == 1))
-    grep -q "phase 3 (RAM and device state) failed; rolling back" "$LSM_T/$name.log"
+    grep -q "phase 3 (RAM and device state) failed; rolling back" "$log"
     e2e_check_rolled_back "$name" 1
 }
 
 @test "the destination QEMU killed during the RAM stream: the guest stays on the source" {
-    # A slow link keeps phase 3 going for a while; a lighter writer lets the
-    # mirror converge under that limit.
-    export LSM_GUEST_BLOCKS=16
-    e2e_guest "$name" 256 raw:32M
-    migrate --bandwidth 2 "$name" "$LSM_DST_ADDR" >"$LSM_T/$name.log" 2>&1 3>&- &
-    local pid=$!
-    e2e_wait_log "$LSM_T/$name.log" "^ram:"
+    local log="$LSM_T/$name.log" rc=0
+    e2e_slow_ram_migration "$name" "$log"
     pkill -KILL -f -- "-name $name .*-incoming defer"
-    local rc=0
-    wait "$pid" || rc=$?
-    cat "$LSM_T/$name.log"
-    echo "lsm-migrate exit status $rc"
+    e2e_migrate_wait "$log" || rc=$?
     ((rc == 1))
+    grep -q "phase 3 (RAM and device state) failed; rolling back" "$log"
     e2e_check_rolled_back "$name" 1
 }

@@ -3,9 +3,9 @@
 # sees the source's paths under --map "$SRC=$DST". Load after
 # helpers/common and helpers/blank_vm.
 
-# local_pair_setup: sets T, SRC, DST and starts the blank VM "vm" with a raw
-# and a qcow2 disk holding some data.
-local_pair_setup() {
+# local_pair_images: sets T, SRC, DST, creates a raw and a qcow2 disk
+# holding some data, and sets DISK_ARGS to attach them as "da" and "db".
+local_pair_images() {
     make_scratch T
     SRC="$T/src" DST="$T/dst"
     mkdir -p "$SRC/img" "$DST/img"
@@ -13,9 +13,13 @@ local_pair_setup() {
     qemu-img create -q -f qcow2 "$SRC/img/b.qcow2" 32M
     qemu-io -f raw -c 'write -P 0x5a 1M 4M' "$SRC/img/a.raw" >/dev/null
     qemu-io -f qcow2 -c 'write -P 0xa5 8M 2M' "$SRC/img/b.qcow2" >/dev/null
-    local disks
-    mapfile -t disks < <(blank_vm_disk "$SRC/img/a.raw" raw da; blank_vm_disk "$SRC/img/b.qcow2" qcow2 db)
-    blank_vm_start vm "$SRC" "${disks[@]}"
+    mapfile -t DISK_ARGS < <(blank_vm_disk "$SRC/img/a.raw" raw da; blank_vm_disk "$SRC/img/b.qcow2" qcow2 db)
+}
+
+# local_pair_setup: local_pair_images, and the blank VM "vm" running on them.
+local_pair_setup() {
+    local_pair_images
+    blank_vm_start vm "$SRC" "${DISK_ARGS[@]}"
     # A committed destination VM is no longer lsm's to roll back: kill it.
     cleanup_push pkill -KILL -f -- "unix:$DST/qemu/vm.qmp"
     cleanup_push lsm-resume receive vm --rollback --run-dir "$DST"

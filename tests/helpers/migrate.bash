@@ -82,6 +82,35 @@ e2e_check_rolled_back() {
     done
 }
 
+# e2e_migrate_bg LOG ARGS...: lsm-migrate.sh in the background, all its
+# output in LOG; sets E2E_MIGRATE_PID.
+e2e_migrate_bg() {
+    local log="$1"
+    shift
+    migrate "$@" >"$log" 2>&1 3>&- &
+    E2E_MIGRATE_PID=$!
+}
+
+# e2e_migrate_wait LOG: waits for it (not under `run`, whose subshell cannot
+# wait for our child), shows its log, returns its exit status.
+e2e_migrate_wait() {
+    local rc=0
+    wait "$E2E_MIGRATE_PID" || rc=$?
+    cat "$1"
+    echo "lsm-migrate exit status $rc"
+    return "$rc"
+}
+
+# e2e_slow_ram_migration NAME LOG: a guest whose migration is in phase 3,
+# streaming RAM over a slow link, on return. The writer is lightened so the
+# mirrors converge under that limit.
+e2e_slow_ram_migration() {
+    export LSM_GUEST_BLOCKS=16
+    e2e_guest "$1" 256 raw:32M
+    e2e_migrate_bg "$2" --bandwidth 2 "$1" "$LSM_DST_ADDR"
+    e2e_wait_log "$2" "^ram:"
+}
+
 # Waits until the migration log shows PATTERN (a phase's progress line).
 e2e_wait_log() {
     wait_until 120 grep -q -- "$2" "$1" ||
