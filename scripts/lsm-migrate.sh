@@ -261,7 +261,9 @@ ram_bytes="$(field "$tmp/ram.json" ram_bytes)"
 disk_bytes="$(field "$tmp/ram.json" disk_bytes)"
 paused_at="$(field "$tmp/ram.json" paused_at)"
 resumed_at="$(field "$tmp/resume.json" resumed_at)"
-downtime_ms="$(awk -v a="$paused_at" -v b="$resumed_at" 'BEGIN { printf "%d", (b - a) * 1000 }')"
+# A guest that was paused before migrating has no downtime: -1 says so.
+downtime_ms="$(awk -v a="$paused_at" -v b="$resumed_at" \
+    'BEGIN { if (a > 0 && b > 0) printf "%d", (b - a) * 1000; else print -1 }')"
 total="$(elapsed "$t_start" "$t_end")"
 if ((${#json[@]})); then
     printf '{"lsm":1,"type":"summary","domain":"%s","host":"%s","ok":true,"prepare_s":%s,"mirror_s":%s,"ram_s":%s,"resume_s":%s,"total_s":%s,"disk_bytes":%s,"ram_bytes":%s,"downtime_ms":%s}\n' \
