@@ -57,7 +57,6 @@ std::optional<std::string> FdReader::read_line(std::size_t max_len,
         throw Error(what_ + ": line longer than " + std::to_string(max_len) +
                     " bytes");
       std::string line = buf_.substr(pos_, end - pos_);
-      consumed_ += nl + 1 - pos_;
       pos_ = nl + 1;
       return line;
     }
@@ -82,7 +81,6 @@ std::string FdReader::read_exact(std::size_t n, Deadline deadline) {
   }
   std::string out = buf_.substr(pos_, n);
   pos_ += n;
-  consumed_ += n;
   return out;
 }
 
@@ -91,7 +89,6 @@ std::string FdReader::read_some(std::size_t max, Deadline deadline) {
   std::size_t n = std::min(max, buf_.size() - pos_);
   std::string out = buf_.substr(pos_, n);
   pos_ += n;
-  consumed_ += n;
   return out;
 }
 

@@ -37,7 +37,6 @@ class FdReader {
   // Up to max bytes, at least one; empty string on end of stream.
   std::string read_some(std::size_t max, Deadline deadline);
 
-  std::uint64_t bytes_consumed() const { return consumed_; }
 
  private:
   // Reads more into buf_; false on end of stream.
@@ -47,7 +46,6 @@ class FdReader {
   std::string what_;
   std::string buf_;
   std::size_t pos_ = 0;
-  std::uint64_t consumed_ = 0;
 };
 
 }  // namespace lsm

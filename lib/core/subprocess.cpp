@@ -85,10 +85,6 @@ std::optional<int> Subprocess::wait(std::chrono::milliseconds timeout) {
   }
 }
 
-void Subprocess::kill(int sig) {
-  if (pid_ > 0) ::kill(pid_, sig);
-}
-
 pid_t Subprocess::release() { return std::exchange(pid_, -1); }
 
 bool process_alive(pid_t pid) {

@@ -30,7 +30,6 @@ class Subprocess {
   pid_t pid() const { return pid_; }
   // Exit status once it has ended within timeout; nullopt otherwise.
   std::optional<int> wait(std::chrono::milliseconds timeout);
-  void kill(int sig);
   // Stop owning the child: it keeps running after we are gone.
   pid_t release();
 

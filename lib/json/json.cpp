@@ -74,12 +74,6 @@ std::uint64_t u64_at(const Value& obj, const char* key, const std::string& path)
   return v.GetUint64();
 }
 
-std::int64_t i64_at(const Value& obj, const char* key, const std::string& path) {
-  const Value& v = member(obj, key, path);
-  if (!v.IsInt64()) wrong_type(join(path, key), "an integer");
-  return v.GetInt64();
-}
-
 bool bool_at(const Value& obj, const char* key, const std::string& path) {
   const Value& v = member(obj, key, path);
   if (!v.IsBool()) wrong_type(join(path, key), "a boolean");

@@ -32,7 +32,6 @@ const Value& object_at(const Value& obj, const char* key, const std::string& pat
 const Value& array_at(const Value& obj, const char* key, const std::string& path);
 std::string string_at(const Value& obj, const char* key, const std::string& path);
 std::uint64_t u64_at(const Value& obj, const char* key, const std::string& path);
-std::int64_t i64_at(const Value& obj, const char* key, const std::string& path);
 bool bool_at(const Value& obj, const char* key, const std::string& path);
 
 // Builders that keep call sites short.

@@ -6,12 +6,12 @@
 #include "core/log.hpp"
 #include "core/progress.hpp"
 #include "mirror/jobs.hpp"
-#include "vm/source_state.hpp"
 #include "proto/message.hpp"
 #include "qemu/inventory.hpp"
 #include "qmp/client.hpp"
 #include "vm/dest_state.hpp"
 #include "vm/names.hpp"
+#include "vm/source_state.hpp"
 
 namespace lsm::phases {
 

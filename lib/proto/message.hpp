@@ -42,7 +42,6 @@ class MessageReader {
   explicit MessageReader(FdReader& in) : in_(in) {}
   // The next message, which must be of type `expected`.
   Message read(const std::string& expected, Deadline deadline = Deadline::never());
-  FdReader& stream() { return in_; }
 
  private:
   FdReader& in_;
