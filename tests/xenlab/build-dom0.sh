@@ -32,7 +32,13 @@ xen_version="${LAB_XEN_VERSION:-$(dpkg-query -W -f '${Version}' libxen-dev 2>/de
 [[ -n "$xen_version" ]] ||
     die "libxen-dev is not installed (scripts/install-deps.sh) and LAB_XEN_VERSION is unset"
 
-stamp="$(cat "${BASH_SOURCE[0]}" "$here"/dom0/* | sha256sum | cut -d' ' -f1) xen=$xen_version"
+# The hypervisor defaults to the tools' version. Debian's 4.17.7 is built
+# without shadow paging, so PV guests cannot live-migrate on it (PVH and HVM
+# can); LAB_XEN_HV_VERSION=4.17.5+72-g01140da4e8-1 (bookworm main) has it and
+# worked with the 4.17.7 tools in the lab.
+hv_version="${LAB_XEN_HV_VERSION:-$xen_version}"
+
+stamp="$(cat "${BASH_SOURCE[0]}" "$here"/dom0/* | sha256sum | cut -d' ' -f1) xen=$xen_version hv=$hv_version"
 up_to_date() {
     local f
     for f in "${outputs[@]}"; do [[ -s "$out/$f" ]] || return 1; done
@@ -117,12 +123,12 @@ got="$(in_root dpkg-query -W -f '${Version}\n' libxenmisc4.17 xen-utils-4.17 | s
 [[ "$got" == "$xen_version" ]] ||
     die "dom0 got xen ${got//$'\n'/, }, wanted $xen_version (LAB_XEN_VERSION overrides)"
 
-say "fetching xen-hypervisor-4.17-amd64 $xen_version"
+say "fetching xen-hypervisor-4.17-amd64 $hv_version"
 mkdir -p "$root/var/cache/lab-dl"
 in_root sh -c 'chown _apt /var/cache/lab-dl && cd /var/cache/lab-dl &&
-    apt-get download -qq "xen-hypervisor-4.17-amd64=$1"' dl "$xen_version" >"$work/dl.log" 2>&1 || {
+    apt-get download -qq "xen-hypervisor-4.17-amd64=$1"' dl "$hv_version" >"$work/dl.log" 2>&1 || {
     cat "$work/dl.log" >&2
-    die "apt-get download xen-hypervisor-4.17-amd64=$xen_version failed"
+    die "apt-get download xen-hypervisor-4.17-amd64=$hv_version failed"
 }
 dpkg-deb -x "$root"/var/cache/lab-dl/xen-hypervisor-*.deb "$work/hv"
 rm -rf "$root/var/cache/lab-dl"
@@ -196,7 +202,8 @@ size_mb=$(($(du -sm "$root" | cut -f1) * 5 / 4 + 1024))
 mkfs.ext4 -q -F -L dom0root -d "$root" "$work/dom0.img" "${size_mb}M"
 
 {
-    echo "xen $xen_version"
+    echo "xen-tools $xen_version"
+    echo "xen-hypervisor $hv_version"
     echo "kernel $release"
     echo "mirror $main_uri"
 } >"$work/versions"
@@ -204,4 +211,4 @@ rm -f "$out/stamp"
 for f in "${outputs[@]}"; do mv "$work/$f" "$out/$f"; done
 echo "$stamp" >"$out/stamp"
 say "done in $((SECONDS - t0)) s: $(du -sh --apparent-size "$out/dom0.img" | cut -f1) image" \
-    "($(du -sh "$out/dom0.img" | cut -f1) allocated), xen $xen_version, kernel $release"
+    "($(du -sh "$out/dom0.img" | cut -f1) allocated), xen $xen_version (hypervisor $hv_version), kernel $release"
