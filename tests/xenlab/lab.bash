@@ -115,7 +115,10 @@ lab_wait_exit() {
     for h in a b; do
         st="$(sed -n 's/.*LAB-EXIT \([0-9]*\).*/\1/p' "$LAB_T/$h.console" | tail -n 1)"
         echo "$h $st"
-        [[ "$st" == 0 ]] || rc=1
+        [[ "$st" == 0 ]] && continue
+        rc=1
+        echo "--- host $h: run-in-dom0.sh exited ${st:-?}; its output ($LAB_SHARE/state/$h-run.log):" >&2
+        tail -n 30 "$LAB_SHARE/state/$h-run.log" >&2 2>/dev/null || true
     done
     return "$rc"
 }
