@@ -32,7 +32,7 @@ lab_boot "$hook"
 echo "boot-hosts: both hosts ready after ${LAB_BOOT_SECONDS} s" >&2
 
 if [[ -n "$hook" ]]; then
-    lab_wait_exit
+    lab_wait_exit 900
     exit
 fi
 

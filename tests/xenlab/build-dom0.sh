@@ -49,6 +49,7 @@ if up_to_date; then
 fi
 
 # The machine's own Debian mirrors, as apt has them configured.
+# shellcheck disable=SC2016 # apt's own $(FIELD) syntax
 repo_uri() {
     apt-get indextargets --format '$(REPO_URI) $(RELEASE)' 'Identifier: Packages' 2>/dev/null |
         awk -v s="$1" '$2 == s { print $1; exit }'
@@ -119,12 +120,14 @@ in_root sh -c 'apt-get update -qq && apt-get install -y -qq --no-install-recomme
     tail -n 30 "$work/apt.log" >&2
     die "apt-get install in the dom0 rootfs failed (is xen $xen_version still on the mirror?)"
 }
+# shellcheck disable=SC2016 # dpkg-query's ${Field} syntax
 got="$(in_root dpkg-query -W -f '${Version}\n' libxenmisc4.17 xen-utils-4.17 | sort -u)"
 [[ "$got" == "$xen_version" ]] ||
     die "dom0 got xen ${got//$'\n'/, }, wanted $xen_version (LAB_XEN_VERSION overrides)"
 
 say "fetching xen-hypervisor-4.17-amd64 $hv_version"
 mkdir -p "$root/var/cache/lab-dl"
+# shellcheck disable=SC2016 # expanded by that sh
 in_root sh -c 'chown _apt /var/cache/lab-dl && cd /var/cache/lab-dl &&
     apt-get download -qq "xen-hypervisor-4.17-amd64=$1"' dl "$hv_version" >"$work/dl.log" 2>&1 || {
     cat "$work/dl.log" >&2
