@@ -10,6 +10,10 @@ packages=(
     qemu-system-x86 qemu-utils
     openssh-server openssh-client iproute2 util-linux
     busybox-static cpio
+    # The nested Xen lab (tests/xenlab): build-dom0.sh debootstraps the dom0
+    # and packs it with mkfs.ext4 -d; lab.bash talks to QEMU's sockets
+    # (socat) and finds free ports with ss (iproute2).
+    debootstrap e2fsprogs socat
 )
 
 missing=()
