@@ -104,6 +104,36 @@ copy_range() {
     assert_equal "$(guest_acked "$WORK/src.log" disk2)" 0
 }
 
+@test "guest_acked reads only whole ack lines of a timestamped console log" {
+    # As xenconsoled logs a Xen guest's console: kernel messages, CRs,
+    # timestamps, and an ack cut short by a kernel message.
+    printf '%s\r\n' '[2025-01-02 03:04:05.678] [    1.234] Linux version 6.1' \
+        '[2025-01-02 03:04:06.001] lsm-ack xvda 5' \
+        '[2025-01-02 03:04:06.002] lsm-ack xvda 9[    2.000] xen: suspend' \
+        '[2025-01-02 03:04:06.003] 7' \
+        'lsm-ack xvda 6' '[2025-01-02 03:04:07.000] lsm-ack xvdb 8' >"$WORK/console.log"
+    assert_equal "$(guest_acked "$WORK/console.log" xvda)" 6
+    assert_equal "$(guest_acked "$WORK/console.log" xvdb)" 8
+}
+
+# The setup of a Xen HVM guest without PV drivers, under plain QEMU: one
+# emulated IDE disk (sda, no serial) and acks on the console (ttyS0).
+@test "the guest writes an IDE disk as sda and acks on its console with lsm.ack=" {
+    qemu-img create -q -f raw "$WORK/ide.raw" 16M
+    local console="$WORK/console.log" pidfile="$WORK/qemu.pid"
+    qemu-system-x86_64 -accel tcg -m 256 -smp 1 -nodefaults -display none -no-reboot \
+        -kernel "$LSM_GUEST_KERNEL" -initrd "$LSM_GUEST_INITRD" \
+        -append "console=ttyS0 panic=-1 lsm.blocks=$BLOCKS lsm.ack=/dev/ttyS0" \
+        -serial "file:$console" -drive "file=$WORK/ide.raw,format=raw,if=ide,cache=none" \
+        -daemonize -pidfile "$pidfile" 3>&-
+    cleanup_push _guest_kill_pid "$(cat "$pidfile")" 10
+    guest_wait_acks "$console" sda 3 90
+    _guest_kill_pid "$(cat "$pidfile")" 30
+    grep -q "Linux version" "$console"
+    run -0 guest_verify "$WORK/ide.raw" sda "$(guest_acked "$console" sda)"
+    assert_output --partial "$BLOCKS blocks OK"
+}
+
 @test "a flipped byte fails the checksum of its block" {
     cp "$GUEST_DIR/disks/d0.raw" "$WORK/img.raw"
     flip_byte "$WORK/img.raw" $((17 * 4096 + 1000))

@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # build-initramfs.sh OUT.cpio.gz KERNELDIR [WRITER]
 # Packs the test guest's whole userland: busybox-static, lsm-guest-writer
-# (default: next to OUT), /init, and the kernel modules for virtio disks taken
+# (default: next to OUT), /init, and the kernel modules for its disks taken
 # from KERNELDIR (as unpacked by fetch-kernel.sh), dependencies included.
 set -euo pipefail
 
-# Everything else the guest needs (PCI, 8250 serial, devtmpfs) is built into
+# The disks the guest may get: virtio under QEMU, xen_blkfront as a Xen
+# PV/PVH domU, and the emulated IDE disk (ata_piix, sd_mod) of a Xen HVM
+# guest without PV drivers (xen_platform_pci=0). /init loads them all; the
+# ones without their hardware fail harmlessly. Everything else the guest
+# needs (PCI, 8250 serial, the Xen console hvc0, devtmpfs) is built into
 # Debian's kernel; see KERNELDIR/lib/modules/*/modules.builtin.
-MODULES=(virtio_pci virtio_blk)
+MODULES=(virtio_pci virtio_blk xen_blkfront scsi_mod libata ata_piix sd_mod)
 
 die() { echo "build-initramfs: $*" >&2; exit 1; }
 trap 'echo "build-initramfs: failed at line $LINENO; see the error above" >&2' ERR

@@ -1,12 +1,22 @@
 /*
  * lsm-guest-writer: the workload of the test guest, started by /init.
  *
- * For every virtio disk it rewrites the first N blocks (lsm.blocks=N on the
- * kernel command line) over and over, one generation at a time, round robin
- * across disks. A generation is acknowledged on /dev/ttyS1 as
+ * For every disk (virtio vd*, Xen xvd*, SCSI/ATA sd*) it rewrites the first
+ * N blocks (lsm.blocks=N on the kernel command line) over and over, one
+ * generation at a time, round robin across disks. A generation is
+ * acknowledged on the ack channel (lsm.ack=DEVICE, default /dev/ttyS1) as
  *     lsm-ack <disk-id> <generation>
  * only once all its blocks are written and fdatasync() returned, so the host
  * may hold the guest to every generation it has seen acknowledged.
+ *
+ * The disk id is the disk's serial (virtio) when it has one, else its block
+ * device name (xvda, sda): Xen's PV and emulated IDE disks have no serial,
+ * and their names stay the same across a migration.
+ *
+ * The ack channel may be the console (hvc0 of a Xen PV/PVH guest, ttyS0 of
+ * an HVM guest) that also carries kernel messages: every ack is one write of
+ * one whole line, and readers take only lines that are exactly an ack, so a
+ * line garbled by a kernel message is skipped, never misread.
  */
 #define _GNU_SOURCE
 #include <ctype.h>
@@ -25,11 +35,11 @@
 #include "block_format.h"
 
 #define MAX_DISKS 16
-#define ACK_TTY "/dev/ttyS1"
+#define DEFAULT_ACK_TTY "/dev/ttyS1"
 #define STATUS_EVERY_SECONDS 10
 
 struct disk {
-    char name[32];                  /* vda */
+    char name[32];                  /* vda, xvda, sda */
     char id[LSM_DISK_ID_SIZE];      /* virtio serial, else the name */
     int fd;
     uint64_t blocks;                /* region size actually used */
@@ -62,21 +72,33 @@ static int read_sysfs(const char *path, char *buf, size_t size)
     return 0;
 }
 
-static uint64_t wanted_blocks(void)
+struct options {
+    uint64_t blocks;     /* lsm.blocks= */
+    char ack_tty[128];   /* lsm.ack= */
+};
+
+static void parse_cmdline(struct options *o)
 {
     char cmdline[4096];
+    o->blocks = LSM_DEFAULT_BLOCKS;
+    snprintf(o->ack_tty, sizeof o->ack_tty, "%s", DEFAULT_ACK_TTY);
     if (read_sysfs("/proc/cmdline", cmdline, sizeof cmdline) != 0)
-        return LSM_DEFAULT_BLOCKS;
+        return;
     for (char *tok = strtok(cmdline, " "); tok; tok = strtok(NULL, " ")) {
         if (strncmp(tok, "lsm.blocks=", 11) == 0) {
             char *end;
             unsigned long long n = strtoull(tok + 11, &end, 10);
             if (*end == '\0' && n > 0)
-                return n;
-            say("ignoring bad %s", tok);
+                o->blocks = n;
+            else
+                say("ignoring bad %s", tok);
+        } else if (strncmp(tok, "lsm.ack=/dev/", 13) == 0 &&
+                   strlen(tok + 8) < sizeof o->ack_tty) {
+            snprintf(o->ack_tty, sizeof o->ack_tty, "%s", tok + 8);
+        } else if (strncmp(tok, "lsm.ack=", 8) == 0) {
+            say("ignoring bad %s (want lsm.ack=/dev/NAME)", tok);
         }
     }
-    return LSM_DEFAULT_BLOCKS;
 }
 
 /* Continue after whatever generation block 0 already holds, so a guest booted
@@ -136,13 +158,20 @@ static int open_disk(struct disk *d, const char *name, uint64_t want,
     return 0;
 }
 
+/* Whole disks only: partitions live below their disk in /sys/block. */
+static int is_disk_name(const char *name)
+{
+    return strncmp(name, "vd", 2) == 0 || strncmp(name, "xvd", 3) == 0 ||
+           strncmp(name, "sd", 2) == 0;
+}
+
 static int find_disks(struct disk *disks, uint64_t want, unsigned char *buf)
 {
     struct dirent **names;
     int n = scandir("/sys/block", &names, NULL, alphasort);
     int count = 0;
     for (int i = 0; i < n; i++) {
-        if (strncmp(names[i]->d_name, "vd", 2) == 0 && count < MAX_DISKS &&
+        if (is_disk_name(names[i]->d_name) && count < MAX_DISKS &&
             open_disk(&disks[count], names[i]->d_name, want, buf) == 0)
             count++;
         free(names[i]);
@@ -153,9 +182,9 @@ static int find_disks(struct disk *disks, uint64_t want, unsigned char *buf)
 }
 
 /* The ack channel must pass bytes through untouched (no CR added). */
-static int open_ack_tty(void)
+static int open_ack_tty(const char *path)
 {
-    int fd = open(ACK_TTY, O_WRONLY | O_NOCTTY);
+    int fd = open(path, O_WRONLY | O_NOCTTY);
     if (fd < 0)
         return -1;
     struct termios t;
@@ -210,18 +239,21 @@ int main(void)
         say("out of memory");
         return 1;
     }
-    uint64_t want = wanted_blocks();
+    struct options opt;
+    parse_cmdline(&opt);
     int count;
-    while ((count = find_disks(disks, want, buf)) == 0) {
-        say("no virtio disk found yet, retrying");
+    /* ATA disks show up a moment after their driver loads. */
+    while ((count = find_disks(disks, opt.blocks, buf)) == 0) {
+        say("no disk found yet, retrying");
         sleep(1);
     }
-    int ack = open_ack_tty();
+    int ack = open_ack_tty(opt.ack_tty);
     if (ack < 0) {
-        say("%s: %s; boot the guest with a second serial port", ACK_TTY,
-            strerror(errno));
+        say("%s: %s; boot the guest with a second serial port or set lsm.ack=",
+            opt.ack_tty, strerror(errno));
         return 1;
     }
+    say("acks go to %s", opt.ack_tty);
 
     time_t last_status = time(NULL);
     for (;;) {
@@ -232,7 +264,7 @@ int main(void)
             int len = snprintf(line, sizeof line, "lsm-ack %s %" PRIu64 "\n",
                                disks[i].id, disks[i].gen);
             if (write_all(ack, line, (size_t)len) != 0) {
-                say("%s: %s", ACK_TTY, strerror(errno));
+                say("%s: %s", opt.ack_tty, strerror(errno));
                 return 1;
             }
         }

@@ -142,7 +142,10 @@ guest_stop() {
 
 # guest_acked ACKLOG... DISKID: prints the highest generation DISKID acked in
 # any of the logs (0 if none). Missing logs count as empty, so a migration
-# destination's log can be passed before it exists.
+# destination's log can be passed before it exists. A log may also be a
+# console log that carries kernel messages too (a Xen guest acking on its
+# console, logged by xenconsoled with --timestamp): only lines that are
+# exactly an ack, after the optional timestamp, count.
 guest_acked() {
     (($# >= 2)) || { echo "usage: guest_acked ACKLOG... DISKID" >&2; return 2; }
     local id="${!#}" log logs=()
@@ -153,9 +156,11 @@ guest_acked() {
     # A line still being written, or split between the source's and the
     # destination's log by a migration, shows at most a prefix of its number,
     # never a larger one: live logs only ever understate the acked generation.
+    # A kernel message that cuts into an ack line spoils that line only:
+    # NF != 3 or a non-number, never a larger number.
     awk -v id="$id" '
-        { sub(/\r$/, "") }
-        $1 == "lsm-ack" && $2 == id && $3 ~ /^[0-9]+$/ && $3 + 0 > max { max = $3 + 0 }
+        { sub(/\r$/, ""); sub(/^\[[0-9][0-9-]* [0-9][0-9:.]*\] /, "") }
+        NF == 3 && $1 == "lsm-ack" && $2 == id && $3 ~ /^[0-9]+$/ && $3 + 0 > max { max = $3 + 0 }
         END { printf "%d\n", max }' "${logs[@]}"
 }
 
