@@ -10,7 +10,8 @@ LSM_VERSION := $(shell cat VERSION)
 
 override CXXFLAGS += -std=c++20 -Wall -Wextra -Werror -pthread -Ilib \
                      -MMD -MP -DLSM_VERSION='"$(LSM_VERSION)"'
-LDLIBS  := -pthread
+# The Xen backend uses the toolstack libraries of Debian's libxen-dev.
+LDLIBS  := -lxenlight -lxenguest -lxenctrl -lxenstore -lxentoollog -pthread
 
 TOOLS     := lsm-dmstate lsm-mirror lsm-ramstream lsm-resume
 LIB_SRCS  := $(shell find lib -name '*.cpp' ! -name '*_test.cpp' ! -path 'lib/testing/*' | sort)
@@ -27,6 +28,9 @@ all: $(TOOL_BINS)
 $(BUILD)/obj/%.o: %.cpp
 	@mkdir -p $(@D)
 	$(CXX) $(CXXFLAGS) -c -o $@ $<
+
+# Xen's xenctrl.h and xenguest.h use anonymous structs, a GNU extension.
+$(BUILD)/obj/lib/xen/%.o: override CXXFLAGS += -std=gnu++20
 
 $(LIBLSM): $(LIB_OBJS)
 	@mkdir -p $(@D)

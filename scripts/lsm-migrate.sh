@@ -106,24 +106,25 @@ if [[ -z "$backend" ]]; then
     if grep -qs control_d /proc/xen/capabilities; then backend=xen; else backend=qemu; fi
 fi
 case "$backend" in
-    qemu) ;;
-    xen) say "the xen backend is not available in this version of lsm; use --backend qemu for plain QEMU VMs"; exit 1 ;;
+    qemu|xen) ;;
     *) die_usage "unknown backend '$backend' (qemu or xen)" ;;
 esac
+be=(--backend "$backend")
 
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/lsm-migrate.XXXXXX")"
 ctl="$tmp/ssh-control"
 ssh_argv=()
 read -r -a ssh_argv <<<"$ssh_cmd"
 master=0
-fwd_spec=
+fwd_specs=()
 
 cleanup() {
     # The master may be dead already (a broken link): nothing left to stop.
     if ((master)); then
-        if [[ -n "$fwd_spec" ]]; then
-            "${ssh_argv[@]}" -o ControlPath="$ctl" -O cancel -L "$fwd_spec" "$host" 2>/dev/null || true
-        fi
+        local spec
+        for spec in "${fwd_specs[@]}"; do
+            "${ssh_argv[@]}" -o ControlPath="$ctl" -O cancel -L "$spec" "$host" 2>/dev/null || true
+        done
         "${ssh_argv[@]}" -o ControlPath="$ctl" -O exit "$host" 2>/dev/null || true
     fi
     rm -rf "$tmp"
@@ -169,7 +170,7 @@ t_start="$(now)"
 
 # Phase 1. The source side runs first on its own so that a bad domain gives
 # one error line, before anything touches the destination.
-local_tool lsm-dmstate send "$domain" "${rdir[@]}" "${shared[@]}" "${verbose[@]}" \
+local_tool lsm-dmstate send "$domain" "${be[@]}" "${rdir[@]}" "${shared[@]}" "${verbose[@]}" \
     >"$tmp/vm.json" || exit 1
 if ((dry_run)); then
     remote lsm-dmstate receive "${rrdir[@]}" "${maps[@]}" "${reuse[@]}" --dry-run \
@@ -189,7 +190,7 @@ fail() {
         remote lsm-resume receive "$domain" --rollback "${rrdir[@]}" "${verbose[@]}" || rc=$?
         if ((rc == 3)); then
             say "the guest already runs on $host; quitting the source copy"
-            local_tool lsm-resume send "$domain" --quit "${rdir[@]}" "${verbose[@]}" || true
+            local_tool lsm-resume send "$domain" --quit "${be[@]}" "${rdir[@]}" "${verbose[@]}" || true
             exit 0
         elif ((rc != 0)); then
             say "cannot tell whether $domain runs on $host: CHECK BOTH HOSTS before resuming anything"
@@ -198,7 +199,7 @@ fail() {
     fi
     # Before the commit the destination guest never ran, so resuming the
     # source is always safe, even with the destination unreachable.
-    if ! local_tool lsm-resume send "$domain" --rollback "${rdir[@]}" "${verbose[@]}"; then
+    if ! local_tool lsm-resume send "$domain" --rollback "${be[@]}" "${rdir[@]}" "${verbose[@]}"; then
         say "could not resume $domain on the source: CHECK IT (lsm-resume send $domain --rollback)"
         exit 3
     fi
@@ -217,29 +218,32 @@ remote lsm-dmstate receive "${rrdir[@]}" "${maps[@]}" "${reuse[@]}" "${verbose[@
     <"$tmp/vm.json" >"$tmp/prepared.json" || fail "phase 1 (prepare destination)"
 t_prepared="$(now)"
 
-# Phase 2. The destination's NBD socket reaches the source through the ssh
-# connection; nothing listens on TCP.
-nbd_remote="$remote_run_dir/lsm/$domain.nbd"
-if ((master)); then
-    nbd_local="$tmp/nbd.sock"
-    fwd_spec="$nbd_local:$nbd_remote"
-    "${ssh_argv[@]}" -o ControlPath="$ctl" -O forward -L "$fwd_spec" "$host" 2>"$tmp/fwd.err" ||
-        { say "ssh forwarding of $nbd_remote failed: $(tr '\n' ' ' <"$tmp/fwd.err")"; fail "phase 2 (mirror)"; }
-else
-    nbd_local="$nbd_remote"
-fi
+# Phase 2. The destination's NBD sockets (one for a QEMU destination, one
+# per disk for Xen) reach the source through the ssh connection; nothing
+# listens on TCP.
 bw=()
 [[ -n "$bandwidth" ]] && bw=(--bandwidth "$bandwidth")
 remote lsm-mirror receive "$domain" "${rrdir[@]}" "${verbose[@]}" >"$tmp/exports.json" ||
     fail "phase 2 (mirror)"
-local_tool lsm-mirror send "$domain" "${rdir[@]}" --socket "$nbd_local" "${bw[@]}" \
+sockets=()
+if ((master)); then
+    mkdir "$tmp/nbd"
+    sockets=(--socket-dir "$tmp/nbd")
+    while read -r nbd_remote; do
+        spec="$tmp/nbd/${nbd_remote##*/}:$nbd_remote"
+        fwd_specs+=("$spec")
+        "${ssh_argv[@]}" -o ControlPath="$ctl" -O forward -L "$spec" "$host" 2>"$tmp/fwd.err" ||
+            { say "ssh forwarding of $nbd_remote failed: $(tr '\n' ' ' <"$tmp/fwd.err")"; fail "phase 2 (mirror)"; }
+    done < <(grep -o '"socket":"[^"]*"' "$tmp/exports.json" | sed 's/^"socket":"//; s/"$//' | sort -u)
+fi
+local_tool lsm-mirror send "$domain" "${be[@]}" "${rdir[@]}" "${sockets[@]}" "${bw[@]}" \
     "${write_blocking[@]}" "${json[@]}" "${verbose[@]}" <"$tmp/exports.json" ||
     fail "phase 2 (mirror)"
 t_mirrored="$(now)"
 
 # Phase 3: one pipe, source QEMU to destination QEMU.
 set +e
-local_tool lsm-ramstream send "$domain" "${rdir[@]}" --downtime "$downtime" "${bw[@]}" \
+local_tool lsm-ramstream send "$domain" "${be[@]}" "${rdir[@]}" --downtime "$downtime" "${bw[@]}" \
     "${json[@]}" "${verbose[@]}" |
     remote lsm-ramstream receive "$domain" "${rrdir[@]}" "${json[@]}" "${verbose[@]}" \
         >"$tmp/ram.json"
@@ -252,8 +256,8 @@ t_streamed="$(now)"
 committing=1
 remote lsm-resume receive "$domain" "${rrdir[@]}" "${verbose[@]}" >"$tmp/resume.json" ||
     fail "phase 4 (resume on $host)"
-if ! local_tool lsm-resume send "$domain" --quit "${rdir[@]}" "${verbose[@]}"; then
-    say "$domain runs on $host, but the paused source QEMU did not quit: stop it by hand"
+if ! local_tool lsm-resume send "$domain" --quit "${be[@]}" "${rdir[@]}" "${verbose[@]}"; then
+    say "$domain runs on $host, but the paused source copy did not quit: stop it by hand"
 fi
 t_end="$(now)"
 

@@ -46,9 +46,11 @@ teardown() { cleanup_run; }
     run -0 vm_running vm "$T"
 }
 
-@test "the xen backend is refused with a clear line" {
-    run -1 lsm-migrate.sh --backend xen vm host
-    [[ "$output" == *"xen backend is not available"* ]]
+@test "the xen backend off a Xen dom0 is refused with one clear line" {
+    make_scratch T
+    run -1 lsm-migrate.sh -s '' --backend xen --run-dir "$T" vm true
+    [[ "${lines[0]}" == *"not a Xen dom0"*"--backend qemu"* ]]
+    (($(wc -l <<<"$output") == 1))
 }
 
 @test "make install puts tools and orchestrator together and they find each other" {

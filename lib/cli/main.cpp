@@ -4,6 +4,7 @@
 
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "xen/libxl_ctx.hpp"
 
 #ifndef LSM_VERSION
 #define LSM_VERSION "unknown"
@@ -22,6 +23,15 @@ void add_common_options(CLI::App& app) {
   app.set_version_flag("--version", std::string(app.get_name()) + " " + LSM_VERSION);
   app.add_flag("-v,--verbose", g_verbose, "More output (repeat for debug)");
   app.require_subcommand(0, 1);
+}
+
+void add_backend_option(CLI::App* sub, std::string& backend) {
+  sub->add_option("--backend", backend, "qemu or xen (default: xen on a Xen dom0, else qemu)")
+      ->check(CLI::IsMember({"qemu", "xen"}));
+}
+
+void resolve_backend(std::string& backend) {
+  if (backend.empty()) backend = xen::is_dom0() ? "xen" : "qemu";
 }
 
 void on_run(CLI::App* sub, std::function<void()> work) {

@@ -17,6 +17,12 @@ void add_common_options(CLI::App& app);
 // as one line; see core/error.hpp for the statuses.
 int run(CLI::App& app, int argc, char** argv);
 
+// Adds --backend qemu|xen to a source-side subcommand. An unset backend
+// means the host's: xen on a Xen dom0, qemu elsewhere; resolve_backend
+// fills it in.
+void add_backend_option(CLI::App* sub, std::string& backend);
+void resolve_backend(std::string& backend);
+
 // Wraps a subcommand's work so callbacks stay one line.
 void on_run(CLI::App* sub, std::function<void()> work);
 

@@ -12,6 +12,7 @@ namespace lsm::phases {
 
 struct DescribeOptions {
   std::string name;
+  std::string backend;  // "qemu" or "xen"
   std::string run_dir;
   std::vector<std::string> shared_disks;
 };

@@ -6,6 +6,7 @@
 #include "core/log.hpp"
 #include "core/progress.hpp"
 #include "mirror/jobs.hpp"
+#include "phases/xen.hpp"
 #include "proto/message.hpp"
 #include "qemu/inventory.hpp"
 #include "qmp/client.hpp"
@@ -57,6 +58,7 @@ void export_disks(const ExportOptions& o, int out_fd) {
   vm::validate_name(o.name);
   std::string run = vm::run_dir(o.run_dir);
   vm::DestState s = vm::load_dest_state(vm::state_file(run, o.name));
+  if (s.backend == "xen") return xen::export_disks(o, out_fd);
   qmp::Client qmp = qmp::Client::connect(s.qmp);
   std::string sock = vm::nbd_socket(run, o.name);
   with_context("starting the NBD server on " + sock, [&] {
@@ -91,70 +93,99 @@ void export_disks(const ExportOptions& o, int out_fd) {
     json::Value e(rapidjson::kObjectType);
     json::add(e, "key", d.key, ma);
     json::add(e, "export", name, ma);
+    json::add(e, "socket", sock, ma);
     exports.PushBack(e, ma);
   }
   json::add(m.doc, "exports", std::move(exports), ma);
   proto::write_message(out_fd, m, "stdout");
 }
 
-void mirror_disks(const MirrorOptions& o, int in_fd) {
-  vm::validate_name(o.name);
-  std::string run = vm::run_dir(o.run_dir);
-  FdReader in(in_fd, "stdin");
-  proto::MessageReader reader(in);
-  proto::Message m = reader.read("exports");
-  qmp::Client qmp = qmp::Client::connect(vm::qmp_socket(run, o.name));
-  const auto& exports = json::array_at(m.doc, "exports", "exports");
-  vm::SourceState state;
-  state.was_running = json::bool_at(qmp.execute("query-status"), "running", "query-status");
-  state.mirrors = static_cast<int>(exports.Size());
-  vm::save_source_state(run, o.name, state);
-  try {
-    std::uint64_t n = exports.Size();
-    int index = 0;
-    for (const auto& e : exports.GetArray()) {
-      mirror::MirrorTarget t;
-      t.key = json::string_at(e, "key", "exports[]");
-      t.export_name = json::string_at(e, "export", "exports[]");
-      t.node = qemu::node_for_key(qmp, t.key);
+std::vector<mirror::MirrorTarget> mirror_targets(
+    const MirrorOptions& o, const proto::Message& exports,
+    const std::function<std::string(const std::string& key)>& node_of) {
+  std::string default_socket = json::string_at(exports.doc, "socket", "exports");
+  std::vector<mirror::MirrorTarget> targets;
+  for (const auto& e : json::array_at(exports.doc, "exports", "exports").GetArray()) {
+    mirror::MirrorTarget t;
+    t.key = json::string_at(e, "key", "exports[]");
+    t.export_name = json::string_at(e, "export", "exports[]");
+    const json::Value* sock = json::find(e, "socket");
+    std::string remote = sock && sock->IsString() ? sock->GetString() : default_socket;
+    if (!o.socket.empty())
       t.socket = o.socket;
-      mirror::start(qmp, t, index++, n ? o.bandwidth / n : 0, o.write_blocking);
-    }
+    else if (!o.socket_dir.empty())
+      t.socket = o.socket_dir + remote.substr(remote.rfind('/'));
+    else
+      t.socket = remote;
+    t.node = node_of(t.key);
+    targets.push_back(t);
+  }
+  return targets;
+}
+
+void run_mirrors(const QmpUse& with_qmp, const std::vector<mirror::MirrorTarget>& targets,
+                 const MirrorOptions& o) {
+  std::uint64_t n = targets.size();
+  try {
+    with_qmp([&](qmp::Client& qmp) {
+      int index = 0;
+      for (const auto& t : targets)
+        mirror::start(qmp, t, index++, n ? o.bandwidth / n : 0, o.write_blocking);
+    });
     Progress progress("disks", o.json);
     auto progress_start = std::chrono::steady_clock::now();
     bool warned = false;
     std::vector<std::uint64_t> speeds(n, n ? o.bandwidth / n : 0);
-    for (;;) {
-      mirror::check_events(qmp);
-      auto jobs = mirror::list(qmp);
-      if (jobs.size() != n)
-        throw Error("expected " + std::to_string(n) + " mirror jobs, QEMU has " +
-                    std::to_string(jobs.size()));
-      std::uint64_t done = 0, total = 0;
-      bool all_ready = true;
-      for (const auto& j : jobs) {
-        done += j.offset;
-        total += j.len;
-        all_ready = all_ready && j.ready;
-      }
-      if (all_ready) {
-        progress.finish(done, total, "all disks ready");
-        break;
-      }
-      progress.update(done, total);
-      warn_if_not_converging(progress_start, done, total, warned);
-      share_bandwidth(qmp, jobs, o.bandwidth, speeds);
-      std::this_thread::sleep_for(200ms);
+    for (bool all_ready = false; !all_ready;) {
+      with_qmp([&](qmp::Client& qmp) {
+        mirror::check_events(qmp);
+        auto jobs = mirror::list(qmp);
+        if (jobs.size() != n)
+          throw Error("expected " + std::to_string(n) + " mirror jobs, QEMU has " +
+                      std::to_string(jobs.size()));
+        std::uint64_t done = 0, total = 0;
+        all_ready = true;
+        for (const auto& j : jobs) {
+          done += j.offset;
+          total += j.len;
+          all_ready = all_ready && j.ready;
+        }
+        share_bandwidth(qmp, jobs, o.bandwidth, speeds);
+        if (all_ready) {
+          progress.finish(done, total, "all disks ready");
+        } else {
+          progress.update(done, total);
+          warn_if_not_converging(progress_start, done, total, warned);
+        }
+      });
+      if (!all_ready) std::this_thread::sleep_for(200ms);
     }
-    share_bandwidth(qmp, mirror::list(qmp), o.bandwidth, speeds);
   } catch (...) {
     try {
-      mirror::abort_all(qmp);
+      with_qmp([](qmp::Client& qmp) { mirror::abort_all(qmp); });
     } catch (const std::exception& e) {
-      log::error("cleaning up mirrors after failure: " + describe(e));
+      log::error("cleaning up mirrors after failure: " + lsm::describe(e));
     }
     throw;
   }
+}
+
+void mirror_disks(const MirrorOptions& o, int in_fd) {
+  vm::validate_name(o.name);
+  FdReader in(in_fd, "stdin");
+  proto::MessageReader reader(in);
+  proto::Message m = reader.read("exports");
+  if (o.backend == "xen") return xen::mirror_disks(o, m);
+  std::string run = vm::run_dir(o.run_dir);
+  qmp::Client qmp = qmp::Client::connect(vm::qmp_socket(run, o.name));
+  auto targets = mirror_targets(o, m, [&](const std::string& key) {
+    return qemu::node_for_key(qmp, key);
+  });
+  vm::SourceState state;
+  state.was_running = json::bool_at(qmp.execute("query-status"), "running", "query-status");
+  state.mirrors = static_cast<int>(targets.size());
+  vm::save_source_state(run, o.name, state);
+  run_mirrors([&](const auto& fn) { fn(qmp); }, targets, o);
 }
 
 }  // namespace lsm::phases

@@ -16,6 +16,7 @@
 #include "proto/message.hpp"
 #include "qemu/launch.hpp"
 #include "qemu/migration.hpp"
+#include "phases/xen.hpp"
 #include "qmp/client.hpp"
 #include "vm/dest_state.hpp"
 #include "vm/names.hpp"
@@ -85,7 +86,7 @@ class Pump {
         bytes_ += s.size();
       }
     } catch (const std::exception& e) {
-      error_ = describe(e);
+      error_ = lsm::describe(e);
       // QEMU must see its stream break too, or it would wait forever.
       ::shutdown(from, SHUT_RDWR);
     }
@@ -101,6 +102,7 @@ class Pump {
 
 void send_ram(const RamSendOptions& o, int out_fd) {
   vm::validate_name(o.name);
+  if (o.backend == "xen") return xen::send_ram(o, out_fd);
   std::string run = vm::run_dir(o.run_dir);
   qmp::Client qmp = qmp::Client::connect(vm::qmp_socket(run, o.name));
   // Switching over with a disk not mirrored would lose its data.
@@ -174,7 +176,7 @@ void send_ram(const RamSendOptions& o, int out_fd) {
     try {
       qmp.execute("migrate_cancel");
     } catch (const std::exception& e) {
-      log::error("migrate_cancel after failure: " + describe(e));
+      log::error("migrate_cancel after failure: " + lsm::describe(e));
     }
     ::shutdown(ours.get(), SHUT_RDWR);
     pump.join();
@@ -202,6 +204,11 @@ void receive_ram(const RamReceiveOptions& o, int in_fd, int out_fd) {
   if (sent != o.name)
     throw proto::ProtocolError("stream is for domain '" + sent + "', not '" + o.name + "'");
   vm::DestState s = vm::load_dest_state(vm::state_file(run, o.name));
+  std::string backend = json::string_at(header.doc, "backend", "ram-stream");
+  if (backend != s.backend)
+    throw proto::ProtocolError("a " + backend + " stream, but phase 1 prepared a " + s.backend +
+                               " domain");
+  if (backend == "xen") return xen::receive_ram(o, in, out_fd);
   qmp::Client qmp = qmp::Client::connect(s.qmp);
   auto [ours, theirs] = stream_pair();
   qmp.getfd(kFdName, theirs.get());
@@ -216,7 +223,7 @@ void receive_ram(const RamReceiveOptions& o, int in_fd, int out_fd) {
     }
   } catch (const std::exception& e) {
     ::shutdown(ours.get(), SHUT_RDWR);
-    throw Error(describe(e) + " (destination QEMU log: " +
+    throw Error(lsm::describe(e) + " (destination QEMU log: " +
                 qemu::log_tail(vm::qemu_log(run, o.name), 300) + ")");
   }
   ::shutdown(ours.get(), SHUT_WR);

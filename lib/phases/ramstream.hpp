@@ -11,6 +11,7 @@ namespace lsm::phases {
 
 struct RamSendOptions {
   std::string name;
+  std::string backend;  // "qemu" or "xen"
   std::string run_dir;
   std::uint64_t downtime_ms = 300;
   std::uint64_t bandwidth = 0;  // bytes/s; 0: unlimited

@@ -10,6 +10,7 @@
 
 #include "core/log.hpp"
 #include "core/subprocess.hpp"
+#include "phases/xen.hpp"
 #include "proto/message.hpp"
 #include "qmp/client.hpp"
 #include "vm/dest_state.hpp"
@@ -35,6 +36,7 @@ void resume_destination(const std::string& run_dir, const std::string& name, int
   std::string run = vm::run_dir(run_dir);
   std::string state_path = vm::state_file(run, name);
   vm::DestState s = vm::load_dest_state(state_path);
+  if (s.backend == "xen") return xen::resume_destination(run, name, out_fd);
   qmp::Client qmp = qmp::Client::connect(s.qmp);
   std::string st = migrate_status(qmp);
   if (st != "completed")
@@ -72,9 +74,10 @@ void resume_destination(const std::string& run_dir, const std::string& name, int
   log::info("guest " + name + " runs on this host");
 }
 
-void quit_source(const std::string& run_dir, const std::string& name) {
+void quit_source(const std::string& run_dir, const std::string& name, const std::string& backend) {
   vm::validate_name(name);
   std::string run = vm::run_dir(run_dir);
+  if (backend == "xen") return xen::quit_source(run, name);
   qmp::Client qmp = qmp::Client::connect(vm::qmp_socket(run, name));
   std::string st = migrate_status(qmp);
   if (st != "completed")

@@ -13,6 +13,6 @@ void resume_destination(const std::string& run_dir, const std::string& name, int
 
 // Source: after the destination runs, quit the source QEMU. Refuses while
 // the source's migration has not completed.
-void quit_source(const std::string& run_dir, const std::string& name);
+void quit_source(const std::string& run_dir, const std::string& name, const std::string& backend);
 
 }  // namespace lsm::phases

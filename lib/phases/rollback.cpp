@@ -12,6 +12,7 @@
 #include "core/log.hpp"
 #include "core/subprocess.hpp"
 #include "mirror/jobs.hpp"
+#include "phases/xen.hpp"
 #include "qemu/cmdline.hpp"
 #include "qmp/client.hpp"
 #include "vm/dest_state.hpp"
@@ -84,8 +85,10 @@ void remove_file(const std::string& path) {
 
 }  // namespace
 
-void rollback_source(const std::string& run, const std::string& name) {
+void rollback_source(const std::string& run, const std::string& name,
+                     const std::string& backend) {
   vm::validate_name(name);
+  if (backend == "xen") return xen::rollback_source(run, name);
   qmp::Client qmp = qmp::Client::connect(vm::qmp_socket(run, name));
   if (migration_active(qmp)) {
     qmp.execute("migrate_cancel");
@@ -116,6 +119,7 @@ void rollback_destination(const std::string& run, const std::string& name) {
     return;
   }
   vm::DestState s = vm::load_dest_state(path);
+  if (s.backend == "xen") return xen::rollback_destination(run, name);
   stop_qemu(s);
   for (const auto& f : s.created) remove_file(f);
   remove_file(vm::nbd_socket(run, name));

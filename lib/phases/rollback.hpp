@@ -9,7 +9,8 @@ namespace lsm::phases {
 
 // Source: cancel the migration and the mirrors, drop the NBD nodes, resume
 // the guest if it was running. Idempotent.
-void rollback_source(const std::string& run_dir, const std::string& name);
+void rollback_source(const std::string& run_dir, const std::string& name,
+                     const std::string& backend);
 
 // Destination: stop the incoming QEMU and delete the images it created.
 // Refuses (IndeterminateError) if the destination guest already runs.

@@ -20,4 +20,8 @@ std::vector<vm::Disk> list_disks(qmp::Client& qmp,
 // The disk's top node on this host, by key; throws naming the key if absent.
 std::string node_for_key(qmp::Client& qmp, const std::string& key);
 
+// The top node of the one drive whose image is file; throws if none or
+// more than one has it open.
+std::string node_for_file(qmp::Client& qmp, const std::string& file);
+
 }  // namespace lsm::qemu

@@ -14,8 +14,13 @@ void save(const DestState& s, const std::string& path) {
   json::Document d(rapidjson::kObjectType);
   auto& a = d.GetAllocator();
   json::add(d, "name", s.name, a);
+  json::add(d, "backend", s.backend, a);
   json::add(d, "qmp", s.qmp, a);
   json::add(d, "qemu_pid", static_cast<std::uint64_t>(s.qemu_pid), a);
+  json::add(d, "xen_config", s.xen_config, a);
+  json::Value nbd(rapidjson::kArrayType);
+  for (pid_t p : s.nbd_pids) nbd.PushBack(static_cast<std::uint64_t>(p), a);
+  json::add(d, "nbd_pids", std::move(nbd), a);
   json::add(d, "was_running", s.was_running, a);
   json::Value created(rapidjson::kArrayType);
   for (const auto& c : s.created) created.PushBack(json::str(c, a), a);
@@ -47,8 +52,14 @@ DestState load_dest_state(const std::string& path) {
   auto d = json::parse(*line, path);
   DestState s;
   s.name = json::string_at(d, "name", "");
+  s.backend = json::string_at(d, "backend", "");
   s.qmp = json::string_at(d, "qmp", "");
   s.qemu_pid = static_cast<pid_t>(json::u64_at(d, "qemu_pid", ""));
+  s.xen_config = json::string_at(d, "xen_config", "");
+  for (const auto& p : json::array_at(d, "nbd_pids", "").GetArray()) {
+    if (!p.IsUint()) throw Error(path + ": nbd_pids holds a non-pid");
+    s.nbd_pids.push_back(static_cast<pid_t>(p.GetUint()));
+  }
   s.was_running = json::bool_at(d, "was_running", "");
   const auto& created = json::array_at(d, "created", "");
   for (const auto& c : created.GetArray()) s.created.emplace_back(c.GetString());

@@ -14,8 +14,11 @@ namespace lsm::vm {
 
 struct DestState {
   std::string name;
+  std::string backend = "qemu";
   std::string qmp;
   pid_t qemu_pid = 0;
+  std::string xen_config;  // xen: the source's libxl domain configuration
+  std::vector<pid_t> nbd_pids;  // xen: the qemu-nbd servers of the disks
   bool was_running = true;  // the source guest's run state to restore
   std::vector<std::string> created;  // image files this migration made
   std::vector<Disk> disks;  // disks as mapped on this host

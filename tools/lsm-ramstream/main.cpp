@@ -23,8 +23,10 @@ int main(int argc, char** argv) {
                    "MiB/s for the whole migration, shared with the mirrors (default: unlimited)")
       ->check(CLI::NonNegativeNumber);
   send->add_flag("--json", s.json, "Progress as JSON lines on stderr");
+  lsm::cli::add_backend_option(send, s.backend);
   lsm::cli::on_run(send, [&] {
     s.bandwidth = static_cast<std::uint64_t>(mib * 1024 * 1024);
+    lsm::cli::resolve_backend(s.backend);
     lsm::phases::send_ram(s, STDOUT_FILENO);
   });
 

@@ -16,14 +16,14 @@ int main(int argc, char** argv) {
                "lsm-resume"};
   lsm::cli::add_common_options(app);
 
-  std::string name, run_dir;
+  std::string name, run_dir, backend;
   bool rollback = false, quit = false;
 
   auto* recv = app.add_subcommand("receive", "Destination: resume the guest here (the commit)");
   recv->add_option("NAME", name, "Domain name")->required();
   recv->add_option("--run-dir", run_dir, "Run directory (default $LSM_RUN_DIR or /run/lsm)");
   recv->add_flag("--rollback", rollback,
-                 "Instead: stop the incoming QEMU, delete the images this migration created");
+                 "Instead: stop the incoming QEMU or domain, delete the images this migration created");
   lsm::cli::on_run(recv, [&] {
     if (rollback)
       lsm::phases::rollback_destination(lsm::vm::run_dir(run_dir), name);
@@ -34,16 +34,18 @@ int main(int argc, char** argv) {
   auto* send = app.add_subcommand("send", "Source: quit after the commit, or roll back");
   send->add_option("NAME", name, "Domain name")->required();
   send->add_option("--run-dir", run_dir, "Run directory (default $LSM_RUN_DIR or /run/lsm)");
-  auto* q = send->add_flag("--quit", quit, "The destination runs the guest: quit the source QEMU");
+  auto* q = send->add_flag("--quit", quit, "The destination runs the guest: quit the source QEMU (destroy the Xen domain)");
   auto* r = send->add_flag("--rollback", rollback,
                            "Cancel migration and mirrors, keep the guest running here");
   q->excludes(r);
+  lsm::cli::add_backend_option(send, backend);
   lsm::cli::on_run(send, [&] {
     if (!quit && !rollback) throw lsm::UsageError("send: give --quit or --rollback");
+    lsm::cli::resolve_backend(backend);
     if (rollback)
-      lsm::phases::rollback_source(lsm::vm::run_dir(run_dir), name);
+      lsm::phases::rollback_source(lsm::vm::run_dir(run_dir), name, backend);
     else
-      lsm::phases::quit_source(run_dir, name);
+      lsm::phases::quit_source(run_dir, name, backend);
   });
 
   return lsm::cli::run(app, argc, argv);

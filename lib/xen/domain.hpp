@@ -1,0 +1,45 @@
+// Xen domains through libxl: lookup, state, configuration, and the
+// lifecycle calls a migration needs on either host.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "xen/libxl_ctx.hpp"
+
+namespace lsm::xen {
+
+enum class DomainType { kHvm, kPv, kPvh };
+
+struct DomainInfo {
+  std::uint32_t domid = 0;
+  std::string name;
+  std::string uuid;  // lower-case, dashed, as libxl names its files
+  DomainType type = DomainType::kHvm;
+  bool paused = false;
+  bool suspended = false;  // shut down with reason "suspend"
+  bool dying = false;      // shut down for another reason, or dying
+};
+
+const char* type_name(DomainType t);
+
+std::optional<std::uint32_t> lookup_domain(Libxl& x, const std::string& name);
+// Throws UsageError naming the domain if this host has none by that name.
+std::uint32_t find_domain(Libxl& x, const std::string& name);
+// nullopt if domid no longer exists.
+std::optional<DomainInfo> domain_info(Libxl& x, std::uint32_t domid);
+
+// libxl's own record of how the domain was built (libxl_domain_config as
+// JSON): what xl migrate sends the destination too.
+std::string domain_config_json(Libxl& x, std::uint32_t domid);
+
+void rename_domain(Libxl& x, std::uint32_t domid, const std::string& from,
+                   const std::string& to);
+void unpause_domain(Libxl& x, std::uint32_t domid);
+void destroy_domain(Libxl& x, std::uint32_t domid);
+// Cancels a suspend: the guest continues where it stopped, and an HVM
+// device model is told to continue.
+void resume_domain(Libxl& x, std::uint32_t domid);
+
+}  // namespace lsm::xen

@@ -1,0 +1,34 @@
+// A xenstore connection: what libxl keeps private but a migration needs
+// (the guest's suspend control node, the device model's physmap entries).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+struct xs_handle;
+
+namespace lsm::xen {
+
+class Xenstore {
+ public:
+  Xenstore();
+  ~Xenstore();
+  Xenstore(const Xenstore&) = delete;
+  Xenstore& operator=(const Xenstore&) = delete;
+
+  std::optional<std::string> read(const std::string& path);
+  void write(const std::string& path, const std::string& value);
+  void remove(const std::string& path);
+  std::vector<std::string> directory(const std::string& path);
+
+  // Every node with a value under root, as (path relative to root, value),
+  // parents before children.
+  std::vector<std::pair<std::string, std::string>> subtree(const std::string& root);
+
+ private:
+  xs_handle* h_;
+};
+
+}  // namespace lsm::xen
