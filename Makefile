@@ -49,6 +49,7 @@ $(UNIT): $(TEST_OBJS) $(LIBLSM)
 	$(CXX) $(CXXFLAGS) -o $@ $^ -lgtest_main -lgtest $(LDLIBS)
 
 include tests/guest/guest.mk
+include tests/xenlab/xenlab.mk
 
 deps:
 	@scripts/install-deps.sh
@@ -57,7 +58,7 @@ unit: $(UNIT)
 	$(UNIT)
 
 check: deps
-	$(MAKE) all guest $(UNIT)
+	$(MAKE) all guest $(UNIT) xenlab
 	tests/run-all.sh
 
 check-fast: deps
