@@ -23,6 +23,8 @@ void add_common_options(CLI::App& app) {
   app.set_version_flag("--version", std::string(app.get_name()) + " " + LSM_VERSION);
   app.add_flag("-v,--verbose", g_verbose, "More output (repeat for debug)");
   app.require_subcommand(0, 1);
+  // -v may come after the subcommand too, as lsm-migrate.sh passes it.
+  app.fallthrough();
 }
 
 void add_backend_option(CLI::App* sub, std::string& backend) {

@@ -48,17 +48,18 @@ struct SaveContext {
   std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
   SaveResult result;
   std::exception_ptr failure;
+  std::atomic<std::uint64_t> copied{0};  // stream bytes that went out
 };
 
 // --downtime, instead of libxc's fixed "fewer than 50 dirty pages or 5
 // rounds": stop when what is left goes through in the allowed pause at the
-// rate the link has shown so far.
+// rate the stream has really gone out so far.
 int precopy_policy(struct precopy_stats stats, void* data) {
   auto* c = static_cast<SaveContext*>(data);
   if (stats.dirty_count < 0) return XGS_POLICY_CONTINUE_PRECOPY;
   double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - c->start).count();
-  double rate = seconds > 0 ? stats.total_written * kPageSize / seconds : 0;
+  double rate = seconds > 0 ? c->copied / seconds : 0;
   double left_ms = rate > 0 ? stats.dirty_count * kPageSize / rate * 1000 : 1e9;
   log::info("RAM round " + std::to_string(stats.iteration) + ": " +
             std::to_string(stats.dirty_count) + " dirty pages, ~" +
@@ -134,7 +135,7 @@ std::string read_file(const std::string& path) {
 }  // namespace
 
 SaveResult save_domain(Libxl& x, const DomainInfo& d, int out_fd, const SaveOptions& o) {
-  SaveContext c{x, d, o, "/var/lib/xen/lsm-save." + std::to_string(d.domid), {}, {}, {}};
+  SaveContext c{x, d, o, "/var/lib/xen/lsm-save." + std::to_string(d.domid), {}, {}, {}, {}};
   const std::string out_name = "stdout (the stream to the destination)";
   LibxlStreamWriter w([&](std::string_view s) { write_all(out_fd, s, out_name); });
   w.header();
@@ -150,14 +151,13 @@ SaveResult save_domain(Libxl& x, const DomainInfo& d, int out_fd, const SaveOpti
   int p[2];
   if (::pipe2(p, O_CLOEXEC) < 0) throw SystemError("pipe", errno);
   UniqueFd pipe_r(p[0]), pipe_w(p[1]);
-  std::atomic<std::uint64_t> copied{0};
   std::string copy_error;
   std::thread copier([&] {
     try {
       FdReader in(pipe_r.get(), "libxc's stream");
       for (std::string s; !(s = in.read_some(1 << 20, Deadline::never())).empty();) {
         write_all(out_fd, s, out_name);
-        copied += s.size();
+        c.copied += s.size();
       }
     } catch (const std::exception& e) {
       copy_error = describe(e);
@@ -169,7 +169,7 @@ SaveResult save_domain(Libxl& x, const DomainInfo& d, int out_fd, const SaveOpti
   int err = errno;
   pipe_w.reset();
   copier.join();
-  c.result.ram_bytes = copied;
+  c.result.ram_bytes = c.copied;
   if (!copy_error.empty()) throw Error("sending the RAM stream: " + copy_error);
   if (c.failure) {
     ::unlink(c.device_state_file.c_str());
