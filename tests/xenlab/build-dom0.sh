@@ -32,11 +32,27 @@ xen_version="${LAB_XEN_VERSION:-$(dpkg-query -W -f '${Version}' libxen-dev 2>/de
 [[ -n "$xen_version" ]] ||
     die "libxen-dev is not installed (scripts/install-deps.sh) and LAB_XEN_VERSION is unset"
 
-# The hypervisor defaults to the tools' version. Debian's 4.17.7 is built
-# without shadow paging, so PV guests cannot live-migrate on it (PVH and HVM
-# can); LAB_XEN_HV_VERSION=4.17.5+72-g01140da4e8-1 (bookworm main) has it and
-# worked with the 4.17.7 tools in the lab.
-hv_version="${LAB_XEN_HV_VERSION:-$xen_version}"
+# The hypervisor comes from the suite's own release (bookworm main, 4.17.5),
+# not from bookworm-security where the tools come from: Debian's 4.17.7
+# hypervisor is built without shadow paging, so a PV guest cannot
+# live-migrate on it ("Failed to enable logdirty: 95"). The hypercall
+# interface is stable within 4.17, and 4.17.7 tools on the 4.17.5
+# hypervisor migrate PV, PVH and HVM guests. LAB_XEN_HV_VERSION overrides.
+# shellcheck disable=SC2016 # awk's fields
+suite_version() {
+    apt-cache madison "$1" 2>/dev/null |
+        awk -F' *[|] *' -v s=" $suite/main " 'index($3, s) { print $2; exit }'
+}
+hv_version="${LAB_XEN_HV_VERSION:-}"
+if [[ -z "$hv_version" ]]; then
+    hv_version="$(suite_version xen-hypervisor-4.17-amd64)"
+    if [[ -z "$hv_version" ]]; then
+        apt-get update -qq || die "apt-get update failed; check the Debian sources in /etc/apt"
+        hv_version="$(suite_version xen-hypervisor-4.17-amd64)"
+    fi
+    [[ -n "$hv_version" ]] ||
+        die "no xen-hypervisor-4.17-amd64 in $suite/main of this machine's apt sources; set LAB_XEN_HV_VERSION"
+fi
 
 stamp="$(cat "${BASH_SOURCE[0]}" "$here"/dom0/* | sha256sum | cut -d' ' -f1) xen=$xen_version hv=$hv_version"
 up_to_date() {
