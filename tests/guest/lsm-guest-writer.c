@@ -8,6 +8,8 @@
  *     lsm-ack <disk-id> <generation>
  * only once all its blocks are written and fdatasync() returned, so the host
  * may hold the guest to every generation it has seen acknowledged.
+ * lsm.sleep=MS pauses MS milliseconds after each round over the disks, to
+ * bound how fast the guest dirties its disks on a slow link (default 0).
  *
  * The disk id is the disk's serial (virtio) when it has one, else its block
  * device name (xvda, sda): Xen's PV and emulated IDE disks have no serial,
@@ -75,12 +77,14 @@ static int read_sysfs(const char *path, char *buf, size_t size)
 struct options {
     uint64_t blocks;     /* lsm.blocks= */
     char ack_tty[128];   /* lsm.ack= */
+    unsigned sleep_ms;   /* lsm.sleep= */
 };
 
 static void parse_cmdline(struct options *o)
 {
     char cmdline[4096];
     o->blocks = LSM_DEFAULT_BLOCKS;
+    o->sleep_ms = 0;
     snprintf(o->ack_tty, sizeof o->ack_tty, "%s", DEFAULT_ACK_TTY);
     if (read_sysfs("/proc/cmdline", cmdline, sizeof cmdline) != 0)
         return;
@@ -90,6 +94,13 @@ static void parse_cmdline(struct options *o)
             unsigned long long n = strtoull(tok + 11, &end, 10);
             if (*end == '\0' && n > 0)
                 o->blocks = n;
+            else
+                say("ignoring bad %s", tok);
+        } else if (strncmp(tok, "lsm.sleep=", 10) == 0) {
+            char *end;
+            unsigned long n = strtoul(tok + 10, &end, 10);
+            if (*end == '\0' && tok[10] != '\0' && n <= 60000)
+                o->sleep_ms = (unsigned)n;
             else
                 say("ignoring bad %s", tok);
         } else if (strncmp(tok, "lsm.ack=/dev/", 13) == 0 &&
@@ -253,7 +264,7 @@ int main(void)
             opt.ack_tty, strerror(errno));
         return 1;
     }
-    say("acks go to %s", opt.ack_tty);
+    say("acks go to %s, %u ms sleep after each round", opt.ack_tty, opt.sleep_ms);
 
     time_t last_status = time(NULL);
     for (;;) {
@@ -267,6 +278,11 @@ int main(void)
                 say("%s: %s", opt.ack_tty, strerror(errno));
                 return 1;
             }
+        }
+        if (opt.sleep_ms > 0) {
+            struct timespec ts = { opt.sleep_ms / 1000, (long)(opt.sleep_ms % 1000) * 1000000L };
+            while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+                ;
         }
         if (time(NULL) - last_status >= STATUS_EVERY_SECONDS) {
             last_status = time(NULL);
