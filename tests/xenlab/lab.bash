@@ -21,11 +21,26 @@
 #                              once it has ended on both
 #   lab_ssh HOST ARGS...       ssh root@HOST (a, b) with ARGS (remote command)
 #   lab_run_on [-t SECS] HOST CMD...   the same, bounded (default 600 s), stdin /dev/null
+#   lab_sh [-t SECS] HOST SCRIPT ARG...  sh -c SCRIPT with ARGs kept whole, on HOST
 #   lab_wait_exit [SECS]       (HOOK mode) waits for LAB-EXIT on both hosts;
 #                              prints "a STATUS" and "b STATUS", fails unless both 0
 #   lab_dump                   Xen debug keys ('q', '0') and console tails, to stderr
 #   lab_teardown               kill both QEMUs (also registered with cleanup_push)
 #   lab_leftovers              fails if a lab QEMU is still alive
+#   lab_install_tools          copy the lsm tools (build/bin) and lsm-migrate.sh
+#                              to the share's bin/ (lab_boot does it once)
+# Test guests (the busybox guest of tests/guest as a Xen domU):
+#   lab_guest_install          copy kernel, initramfs and verifier to the share
+#   lab_guest_create HOST NAME TYPE        create and start pv or hvm guest NAME
+#   lab_guest_console_logs NAME [HOST]     its xenconsoled logs (after a
+#                              migration the destination's is NAME--incoming)
+#   lab_guest_acked NAME [HOST]            highest generation acked in them
+#   lab_guest_wait_acks HOST NAME MINGEN SECS   wait for an ack on HOST
+#   lab_guest_stop HOST NAME               pause, let I/O settle, destroy
+#   lab_guest_verify HOST NAME [ACKED]     lsm-guest-verify its image on HOST
+#   lab_guest_qmp HOST NAME JSON           one QMP command to its device model
+#   lab_host_clean HOST NAME [--keep-image]  no domain NAME* and nothing of it
+#   lab_guest_purge NAME                   destroy NAME* on both hosts, remove images
 # Exported by lab_boot: LAB_T (scratch, outside the share), LAB_SHARE,
 # LAB_A_ADDR, LAB_B_ADDR, LAB_SSH_CONFIG, LAB_A_CONSOLE, LAB_B_CONSOLE,
 # LAB_PIDS, LAB_BOOT_SECONDS.
@@ -46,6 +61,16 @@ LAB_QEMU_CPU="${LAB_QEMU_CPU:-max,-xsave}"
 LAB_QEMU_SMP="${LAB_QEMU_SMP:-2}"          # knobs for experiments
 LAB_QEMU_ACCEL="${LAB_QEMU_ACCEL:-tcg,thread=multi}"
 LAB_XEN_EXTRA="${LAB_XEN_EXTRA:-}"         # appended to Xen's command line
+# Test guests: small, because the lab link moves only ~5 MB/s. 96 MB is the
+# least a PV domain boots the Debian kernel in; the disk is sparse.
+LAB_GUEST_DIR=/var/lib/xenlab              # guest images, on each dom0's disk
+LAB_GUEST_MEM="${LAB_GUEST_MEM:-96}"
+LAB_GUEST_DISK_MB="${LAB_GUEST_DISK_MB:-16}"
+# The writer, paced: with 64 blocks and no pause it dirtied its disk faster
+# than lsm's mirror copied it over the lab link (minutes to converge).
+LAB_GUEST_BLOCKS="${LAB_GUEST_BLOCKS:-16}" # region the writer rewrites (4 KiB blocks)
+LAB_GUEST_SLEEP_MS="${LAB_GUEST_SLEEP_MS:-200}" # its pause after each generation
+LAB_GUEST_FILL_MB="${LAB_GUEST_FILL_MB:-0}" # random data at 8 MiB on (< DISK_MB - 8)
 export LAB_IMAGES LAB_A_ADDR LAB_B_ADDR
 
 lab_build() {
@@ -94,6 +119,17 @@ lab_boot() {
     _lab_wait_ready || return
     export LAB_BOOT_SECONDS=$((SECONDS - start))
     cat "$LAB_SHARE"/state/hostkey-{a,b} >"$t/known_hosts"
+    lab_install_tools
+}
+
+# What is built of the lsm tools goes to the share (copies: a symlink out of
+# the 9p share does not resolve in the dom0s). A test that needs them checks.
+lab_install_tools() {
+    local f
+    for f in "$LSM_BIN"/lsm-{dmstate,mirror,ramstream,resume} "$LSM_ROOT/scripts/lsm-migrate.sh"; do
+        [[ -x "$f" ]] || continue
+        install -m 755 "$f" "$LAB_SHARE/bin/" || return
+    done
 }
 
 lab_ssh() {
@@ -109,6 +145,20 @@ lab_run_on() {
         shift 2
     fi
     timeout -k 5 "$secs" ssh -F "$LAB_SSH_CONFIG" -n "lab-${1,,}" "${@:2}"
+}
+
+# lab_sh [-t SECS] HOST SCRIPT [ARG...]: runs sh -c SCRIPT with ARGs as $1...
+# on HOST, bounded like lab_run_on. ssh joins its arguments into one command
+# line for the remote shell; quoting them here keeps the ARGs whole.
+lab_sh() {
+    local t=()
+    if [[ "$1" == -t ]]; then
+        t=(-t "$2")
+        shift 2
+    fi
+    local host="$1" script="$2"
+    shift 2
+    lab_run_on "${t[@]}" "$host" "sh -c $(printf %q "$script") sh$(printf ' %q' "$@")"
 }
 
 lab_wait_exit() {
@@ -156,6 +206,209 @@ lab_leftovers() {
         _lab_alive "$h" && left+=("QEMU of host $h")
     done
     ((${#left[@]} == 0)) || { printf 'xenlab left behind: %s\n' "${left[@]}" >&2; return 1; }
+}
+
+# --- test guests -------------------------------------------------------------
+# The guest of tests/guest (`make guest`) acks on its console, kernel
+# messages and all; both end up in the share, per host:
+#   PV   hvc0, logged by xenconsoled: state/HOST/console/guest-NAME.log, or
+#        guest-NAME--incoming.log for a guest that migrated in (xenconsoled
+#        names the log when it attaches, before the domain is renamed)
+#   HVM  ttyS0, the emulated UART, which xenconsoled does not read (it logs
+#        only PV consoles): the device model writes it to the file
+#        LAB_GUEST_DIR/console/NAME.serial.log, where console is each dom0's
+#        link to its own state/HOST/console (lab-init). The path is the same
+#        on every host, so the device model's command line replays as is on a
+#        migration's destination, whose file is its own.
+# Its one disk is LAB_GUEST_DIR/NAME.raw on the host that runs it; the disk id
+# in its acks and blocks is xvda (PV) or sda (HVM).
+
+lab_guest_install() {
+    guest_require_built || return
+    install -m 644 "$LSM_GUEST_KERNEL" "$LSM_GUEST_INITRD" "$LAB_SHARE/guest/" &&
+        install -m 755 "$LSM_GUEST_VERIFY" "$LAB_SHARE/guest/"
+}
+
+# lab_guest_disk_id NAME: the id the guest acks its disk under.
+lab_guest_disk_id() {
+    case "$(_lab_guest_type "$1")" in
+        pv) echo xvda ;;
+        hvm) echo sda ;;
+        *) echo "lab_guest_disk_id: no guest $1 (lab_guest_create)" >&2; return 1 ;;
+    esac
+}
+
+# lab_guest_create HOST NAME TYPE: writes /lab/guest/NAME.cfg, a fresh sparse
+# disk on HOST, and starts the guest there with xl create. TYPE:
+#   pv   disk on QEMU's qdisk backend (backendtype=qdisk): every write goes
+#        through the device model, where lsm can mirror it
+#   hvm  qemu-xen device model, emulated IDE disk and no PV drivers
+#        (xen_platform_pci=0): the guest writes through QEMU too
+# Earlier console logs of NAME are removed on both hosts, so acks read later
+# are this guest's. Returns once xl create did; the guest acks some seconds
+# (PV) to a minute (HVM) later: lab_guest_wait_acks.
+lab_guest_create() {
+    local host="$1" name="$2" type="$3" cfg="$LAB_SHARE/guest/$2.cfg"
+    local blocks="lsm.blocks=$LAB_GUEST_BLOCKS lsm.sleep=$LAB_GUEST_SLEEP_MS" image="$LAB_GUEST_DIR/$2.raw"
+    local logs
+    mapfile -t logs < <(lab_guest_console_logs "$name")
+    rm -f "${logs[@]}"
+    {
+        echo "# $type test guest, lab_guest_create (tests/xenlab/lab.bash)"
+        echo "name = \"$name\""
+        echo "type = \"$type\""
+        echo "memory = $LAB_GUEST_MEM"
+        echo "vcpus = 1"
+        echo "vif = []"
+        echo "kernel = \"/lab/guest/vmlinuz\""
+        echo "ramdisk = \"/lab/guest/initramfs.cpio.gz\""
+        # A guest that panics stays for a look; one that reboots is gone
+        # rather than silently starting over.
+        echo "on_crash = \"preserve\""
+        echo "on_reboot = \"destroy\""
+        case "$type" in
+            pv)
+                echo "extra = \"console=hvc0 panic=-1 $blocks lsm.ack=/dev/hvc0\""
+                echo "disk = [ \"format=raw, vdev=xvda, access=rw, backendtype=qdisk, target=$image\" ]"
+                ;;
+            hvm)
+                # quiet: every byte on the emulated UART is a trip through
+                # Xen to the device model, and the boot log alone took a
+                # minute of the guest's boot in the nested lab.
+                echo "cmdline = \"console=ttyS0 quiet panic=-1 $blocks lsm.ack=/dev/ttyS0\""
+                echo "disk = [ \"format=raw, vdev=xvda, access=rw, target=$image\" ]"
+                echo "device_model_version = \"qemu-xen\""
+                echo "xen_platform_pci = 0"
+                # Under TCG Xen cannot emulate RDTSCP for HVM guests.
+                echo "tsc_mode = \"native\""
+                # ttyS0 to the host's own console dir (see above).
+                echo "serial = \"file:$LAB_GUEST_DIR/console/$name.serial.log\""
+                # No display: less device model, no video RAM to migrate.
+                echo "vga = \"none\""
+                echo "vnc = 0"
+                ;;
+            *) echo "lab_guest_create: TYPE is pv or hvm, not '$type'" >&2; return 2 ;;
+        esac
+    } >"$cfg" || return
+    # LAB_GUEST_FILL_MB of random data past the writer's region give a
+    # mirror something to copy for a while.
+    # shellcheck disable=SC2016 # expanded on HOST
+    lab_sh -t 180 "$host" 'rm -f "$1" && truncate -s "$2M" "$1" &&
+        { [ "$4" = 0 ] || dd if=/dev/urandom of="$1" bs=1M seek=8 count="$4" conv=notrunc status=none; } &&
+        xl create -q "$3"' \
+        "$image" "$LAB_GUEST_DISK_MB" "/lab/guest/$name.cfg" "$LAB_GUEST_FILL_MB"
+}
+
+# lab_guest_console_logs NAME [HOST]: the console logs of NAME on HOST (both
+# hosts without HOST), existing or not, for guest_acked.
+lab_guest_console_logs() {
+    local name="$1" h
+    for h in ${2:-a b}; do
+        echo "$LAB_SHARE/state/$h/console/guest-$name.log"
+        echo "$LAB_SHARE/state/$h/console/guest-$name--incoming.log"
+        echo "$LAB_SHARE/state/$h/console/$name.serial.log"
+    done
+}
+
+# lab_guest_acked NAME [HOST]: the highest generation NAME acked on HOST
+# (both hosts without HOST), 0 if none.
+lab_guest_acked() {
+    local id logs
+    id="$(lab_guest_disk_id "$1")" || return
+    mapfile -t logs < <(lab_guest_console_logs "$1" "${2:-}")
+    guest_acked "${logs[@]}" "$id"
+}
+
+_lab_guest_acked_at_least() { (($(lab_guest_acked "$1" "$2") >= $3)); }
+
+# lab_guest_wait_acks HOST NAME MINGEN SECS: waits until NAME, running on
+# HOST, acked generation MINGEN or later there; else shows the console tail.
+lab_guest_wait_acks() {
+    local host="$1" name="$2" min="$3" secs="$4" log
+    wait_until "$secs" _lab_guest_acked_at_least "$name" "$host" "$min" && return 0
+    echo "lab_guest_wait_acks: $name acked up to $(lab_guest_acked "$name" "$host") on host $host, wanted $min within ${secs}s" >&2
+    while read -r log; do
+        [[ -f "$log" ]] || continue
+        echo "--- tail of $log" >&2
+        tail -n 15 "$log" | tr -d '\r' >&2
+    done < <(lab_guest_console_logs "$name" "$host")
+    return 1
+}
+
+# lab_guest_stop HOST NAME: stops NAME for good. Paused first, so its vCPUs
+# issue nothing more, then a moment for the device model to finish the
+# writes in flight: a block cut in half would fail the verification.
+lab_guest_stop() {
+    # shellcheck disable=SC2016 # expanded on HOST
+    lab_sh -t 120 "$1" 'xl pause "$1" && sleep 2 && xl destroy "$1"' "$2"
+}
+
+# lab_guest_verify HOST NAME [ACKED]: lsm-guest-verify on NAME's image on
+# HOST, at ACKED (default: the highest generation acked on either host).
+# Only for a stopped guest (lab_guest_stop).
+lab_guest_verify() {
+    local host="$1" name="$2" acked="${3:-}" id
+    id="$(lab_guest_disk_id "$name")" || return
+    [[ -n "$acked" ]] || acked="$(lab_guest_acked "$name")"
+    lab_run_on -t 120 "$host" /lab/guest/lsm-guest-verify --blocks "$LAB_GUEST_BLOCKS" \
+        --acked "$acked" --id "$id" "$LAB_GUEST_DIR/$name.raw"
+}
+
+# lab_guest_qmp HOST NAME JSON: sends the QMP command JSON (one line) to the
+# monitor libxl gave NAME's device model (/var/run/xen/qmp-libxl-DOMID) and
+# prints QEMU's replies: greeting, capabilities, then JSON's. The device
+# model serves one client at a time and libxl waits for it: keep it short.
+lab_guest_qmp() {
+    # shellcheck disable=SC2016 # expanded on HOST
+    lab_sh -t 60 "$1" 'd="$(xl domid "$1")" || exit
+        printf "%s\n" "{\"execute\":\"qmp_capabilities\"}" "$2" |
+            socat -t 3 - "UNIX-CONNECT:/var/run/xen/qmp-libxl-$d"' "$2" "$3"
+}
+
+# lab_host_clean HOST NAME [--keep-image]: fails, naming what it found, if
+# HOST has a domain NAME (or NAME--incoming, NAME--migratedaway), a process
+# or lsm run file naming NAME, or NAME's image (unless --keep-image).
+lab_host_clean() {
+    local keep=0
+    [[ "${3:-}" == --keep-image ]] && keep=1
+    # shellcheck disable=SC2016 # expanded on HOST
+    lab_sh -t 120 "$1" 'name="$1" image="$2" keep="$3" left=""
+        for d in "$name" "$name--incoming" "$name--migratedaway"; do
+            xl domid "$d" >/dev/null 2>&1 && left="$left domain:$d"
+        done
+        [ "$keep" = 1 ] || [ ! -e "$image" ] || left="$left file:$image"
+        for f in $(find /run/lsm /var/run/xen /tmp "${image%/*}" -maxdepth 1 \
+                -name "*$name*" ! -path "$image" 2>/dev/null); do
+            left="$left file:$f"
+        done
+        # Shells (this one, its ssh session) have NAME in their command line.
+        for p in $(pgrep -f -- "$name"); do
+            case "$(cat "/proc/$p/comm" 2>/dev/null)" in
+                ""|sh|bash|sshd|pgrep) ;;
+                *) left="$left process:$(tr "\0" " " <"/proc/$p/cmdline")" ;;
+            esac
+        done
+        [ -z "$left" ] && exit 0
+        echo "host $(hostname) still has:$left" >&2
+        exit 1' "$2" "$LAB_GUEST_DIR/$2.raw" "$keep"
+}
+
+# lab_guest_purge NAME: whatever is left of NAME on either host goes
+# (domains, images); for teardowns, so a failed test's guest does not eat
+# the lab's CPU in the next test.
+lab_guest_purge() {
+    local h
+    for h in a b; do
+        # shellcheck disable=SC2016 # expanded on HOST
+        lab_sh -t 120 "$h" 'for d in "$1" "$1--incoming" "$1--migratedaway"; do
+                xl destroy "$d" 2>/dev/null
+            done
+            rm -f "$2"' "$1" "$LAB_GUEST_DIR/$1.raw" || true
+    done
+}
+
+_lab_guest_type() {
+    sed -n 's/^type = "\(.*\)"$/\1/p' "$LAB_SHARE/guest/$1.cfg" 2>/dev/null
 }
 
 # --- internals ---------------------------------------------------------------
