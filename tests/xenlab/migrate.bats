@@ -1,0 +1,151 @@
+#!/usr/bin/env bats
+# lsm-migrate.sh between the two real Xen hosts of the nested lab (lab.bash):
+# the test guest, writing all along, moves with its local disk from host a
+# to host b, or stays on a when the migration fails; plus lsm-ramstream's
+# stream checker against what a stock `xl save` writes.
+# The lsm tools come in through the share's bin/ (lab_boot copies build/bin
+# and scripts/lsm-migrate.sh there), first in the dom0s' PATH. Destination
+# host: lab-b, the name a's /etc/hosts and ssh know b by.
+# Slow: a lab boot (about 70 s) and minutes per test. LSM_SKIP_LAB=1 skips
+# the file.
+
+bats_require_minimum_version 1.5.0
+
+setup_file() {
+    [[ "${LSM_SKIP_LAB:-}" != 1 ]] || skip "LSM_SKIP_LAB=1"
+    load ../helpers/common
+    load ../helpers/guest
+    load lab
+    guest_require_built
+    local f
+    for f in "$LSM_BIN"/lsm-{dmstate,mirror,ramstream,resume} "$LSM_ROOT/scripts/lsm-migrate.sh"; do
+        [[ -x "$f" ]] || { echo "$f missing; run make first" >&2; return 1; }
+    done
+    lab_build
+    lab_boot
+    echo "# xenlab: both hosts LAB-READY $LAB_BOOT_SECONDS s after QEMU start" >&3
+    lab_guest_install
+}
+
+teardown_file() {
+    cleanup_run
+    lab_leftovers
+}
+
+setup() {
+    load ../helpers/common
+    load ../helpers/guest
+    load lab
+    bats_load_library bats-support
+    bats_load_library bats-assert
+}
+
+teardown() {
+    [[ -z "${GUEST:-}" ]] || lab_guest_purge "$GUEST"
+}
+
+since() {
+    awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'
+}
+
+# migrates_while_writing NAME TYPE: the guest of TYPE (pv, hvm) starts on a
+# and acks; lsm-migrate.sh moves it to b while it writes. Then it runs on
+# b and keeps acking new generations, a has neither the domain nor anything
+# lsm made, and b's image verifies at the last generation acked anywhere.
+migrates_while_writing() {
+    local name="$1" type="$2" t0 acked
+    lab_guest_create a "$name" "$type"
+    lab_guest_wait_acks a "$name" 3 300
+
+    t0=$EPOCHREALTIME
+    run lab_run_on -t 900 a /lab/bin/lsm-migrate.sh "$name" lab-b
+    echo "# lsm-migrate.sh of the $type guest a -> b: exit $status after $(since "$t0") s" >&3
+    printf '%s\n' "$output"
+    assert_success
+
+    acked="$(lab_guest_acked "$name")"
+    lab_guest_wait_acks b "$name" $((acked + 2)) 120
+    run -0 lab_run_on -t 60 b xl list "$name"
+    run -1 lab_run_on -t 60 a xl list "$name"
+    # The source image stays (the guest's disk as of the move); nothing else.
+    lab_host_clean a "$name" --keep-image
+
+    lab_guest_stop b "$name"
+    run -0 lab_guest_verify b "$name"
+    assert_output --partial "$LAB_GUEST_BLOCKS blocks OK"
+    lab_host_clean b "$name" --keep-image
+}
+
+@test "lsm-migrate.sh moves a writing HVM guest and its disk from host a to host b" {
+    GUEST="mig-hvm"
+    migrates_while_writing "$GUEST" hvm
+}
+
+@test "lsm-migrate.sh moves a writing PV guest (qdisk) and its disk from host a to host b" {
+    GUEST="mig-pv"
+    migrates_while_writing "$GUEST" pv
+}
+
+# The mirror has begun: its progress line is in the log, or b's new image
+# holds data. Also true once the migration has ended (then nothing to cut).
+mirror_started() {
+    local log="$1" name="$2" pid="$3" blocks
+    grep -q "disks:" "$log" && return 0
+    kill -0 "$pid" 2>/dev/null || return 0
+    blocks="$(lab_run_on -t 30 b stat -c %b "$LAB_GUEST_DIR/$name.raw" 2>/dev/null)" || return 1
+    ((blocks > 2048))
+}
+
+@test "ssh killed during the disk mirror: lsm-migrate.sh fails, the guest keeps running on a, b is clean" {
+    GUEST="mig-cut"
+    # 24 MiB of data to mirror at 2 MiB/s: the mirror lasts long enough to
+    # be cut in the middle.
+    LAB_GUEST_DISK_MB=40 LAB_GUEST_FILL_MB=24 lab_guest_create a "$GUEST" pv
+    lab_guest_wait_acks a "$GUEST" 3 120
+
+    local log="$BATS_TEST_TMPDIR/migrate.log" pid rc=0
+    lab_run_on -t 900 a /lab/bin/lsm-migrate.sh --bandwidth 2 "$GUEST" lab-b >"$log" 2>&1 3>&- &
+    pid=$!
+    wait_until 300 mirror_started "$log" "$GUEST" "$pid"
+    kill -0 "$pid"    # still migrating: there is something to cut
+    # Every ssh client on a: the migration's connection (and any master).
+    run -0 lab_run_on -t 60 a pkill -KILL -x ssh
+    wait "$pid" || rc=$?
+    cat "$log"
+    echo "# lsm-migrate.sh exit status $rc after its ssh was killed" >&3
+    ((rc != 0))
+
+    run -0 lab_run_on -t 60 a xl list "$GUEST"
+    lab_guest_wait_acks a "$GUEST" $(($(lab_guest_acked "$GUEST") + 2)) 120
+    lab_host_clean b "$GUEST"
+    lab_guest_stop a "$GUEST"
+    run -0 lab_guest_verify a "$GUEST"
+    assert_output --partial "$LAB_GUEST_BLOCKS blocks OK"
+    lab_host_clean a "$GUEST" --keep-image
+}
+
+# An xl save file: the "Xen saved domain, xl format\n \0 \r" magic (32
+# bytes), byte order marker, mandatory flags, optional flags, optional data
+# length (u32 at offset 44), then that many bytes of config: the libxl v2
+# stream ("LibxlFmt") begins at 48 + that length.
+@test "lsm-ramstream check accepts the libxl stream of a stock xl save of a PV guest" {
+    GUEST="save-pv"
+    lab_guest_create a "$GUEST" pv
+    lab_guest_wait_acks a "$GUEST" 3 120
+    local save="$LAB_GUEST_DIR/$GUEST.save"
+    run -0 lab_run_on -t 300 a xl save "$GUEST" "$save"
+    # shellcheck disable=SC2016 # expanded on a
+    run -0 lab_sh -t 300 a 'save="$1"
+        magic="$(head -c 32 "$save" | od -An -c | tr -d " \n")"
+        [ "$magic" = "Xensaveddomain,xlformat\\n\\0\\r" ] || { echo "not an xl save file: $magic"; exit 1; }
+        len="$(od -An -tu4 -j 44 -N 4 "$save" | tr -d " ")"
+        off=$((48 + len))
+        ident="$(tail -c +$((off + 1)) "$save" | head -c 8)"
+        [ "$ident" = LibxlFmt ] || { echo "no LibxlFmt at offset $off: $ident"; exit 1; }
+        tail -c +$((off + 1)) "$save" | /lab/bin/lsm-ramstream check
+        rc=$?
+        rm -f "$save"
+        exit "$rc"' "$save"
+    printf '%s\n' "$output"
+    assert_output --partial '"domain_type":1'
+}
