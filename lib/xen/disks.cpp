@@ -53,7 +53,8 @@ std::vector<vm::Disk> domain_disks(Libxl& x, std::uint32_t domid, const std::str
     if (cfg.b_info.device_model_version != LIBXL_DEVICE_MODEL_VERSION_QEMU_XEN)
       throw Error("domain " + std::to_string(domid) +
                   ": only device_model_version=\"qemu-xen\" can be migrated with its disks");
-    if (libxl_defbool_val(cfg.b_info.device_model_stubdomain))
+    if (!libxl_defbool_is_default(cfg.b_info.device_model_stubdomain) &&
+        libxl_defbool_val(cfg.b_info.device_model_stubdomain))
       throw Error("domain " + std::to_string(domid) +
                   ": a stub-domain device model is not supported (its QMP is unreachable)");
     if (!libxl_defbool_is_default(cfg.b_info.u.hvm.xen_platform_pci))
