@@ -377,8 +377,9 @@ lab_host_clean() {
             xl domid "$d" >/dev/null 2>&1 && left="$left domain:$d"
         done
         [ "$keep" = 1 ] || [ ! -e "$image" ] || left="$left file:$image"
-        for f in $(find /run/lsm /var/run/xen /tmp "${image%/*}" -maxdepth 1 \
-                -name "*$name*" ! -path "$image" 2>/dev/null); do
+        for f in $(find /var/run/xen /tmp "${image%/*}" -maxdepth 1 \
+                -name "*$name*" ! -path "$image" 2>/dev/null) \
+            $(find /run/lsm -name "*$name*" 2>/dev/null); do
             left="$left file:$f"
         done
         # Shells (this one, its ssh session) have NAME in their command line.
