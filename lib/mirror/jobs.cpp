@@ -86,6 +86,16 @@ std::vector<JobInfo> list(qmp::Client& qmp) {
   return out;
 }
 
+void require_all_ready(qmp::Client& qmp, int expected) {
+  auto jobs = list(qmp);
+  if (static_cast<int>(jobs.size()) != expected)
+    throw Error("phase 2 mirrored " + std::to_string(expected) + " disk(s) but " +
+                std::to_string(jobs.size()) + " mirror job(s) are running; roll back and retry");
+  for (const auto& j : jobs)
+    if (!j.ready)
+      throw Error("mirror " + j.id + " is not READY yet; run phase 2 (lsm-mirror) to the end first");
+}
+
 void set_speed(qmp::Client& qmp, const std::string& job, std::uint64_t speed) {
   json::Document args(rapidjson::kObjectType);
   json::add(args, "device", job, args.GetAllocator());

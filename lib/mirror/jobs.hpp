@@ -36,6 +36,10 @@ void start(qmp::Client& qmp, const MirrorTarget& t, int index, std::uint64_t spe
 // lsm's jobs, in index order.
 std::vector<JobInfo> list(qmp::Client& qmp);
 
+// Throws unless exactly expected lsm jobs run and all are READY: phase 3
+// must never switch over a disk that is not being mirrored.
+void require_all_ready(qmp::Client& qmp, int expected);
+
 void set_speed(qmp::Client& qmp, const std::string& job, std::uint64_t speed);
 
 // Throws naming the job if a BLOCK_JOB_ERROR or a premature end was seen.

@@ -9,6 +9,7 @@
 #include "core/error.hpp"
 #include "core/progress.hpp"
 #include "core/subprocess.hpp"
+#include "proto/message.hpp"
 
 namespace lsm::phases {
 
@@ -106,6 +107,18 @@ void create_images(const TargetPlan& plan, vm::DestState& state, const std::stri
     save(state, state_path);
     if (::chmod(target.c_str(), 0600) < 0) throw SystemError("chmod " + target, errno);
   }
+}
+
+void write_prepared(int out_fd, const std::string& name, const std::string& qmp,
+                    const std::vector<std::string>& created) {
+  proto::Message out = proto::make_message("prepared");
+  auto& a = out.doc.GetAllocator();
+  json::add(out.doc, "name", name, a);
+  json::add(out.doc, "qmp", qmp, a);
+  json::Value files(rapidjson::kArrayType);
+  for (const auto& c : created) files.PushBack(json::str(c, a), a);
+  json::add(out.doc, "created", std::move(files), a);
+  proto::write_message(out_fd, out, "stdout");
 }
 
 }  // namespace lsm::phases

@@ -32,4 +32,8 @@ void create_images(const TargetPlan& plan, vm::DestState& state, const std::stri
 
 bool path_exists(const std::string& path);
 
+// The "prepared" answer: qmp is the destination QEMU's socket, if any.
+void write_prepared(int out_fd, const std::string& name, const std::string& qmp,
+                    const std::vector<std::string>& created);
+
 }  // namespace lsm::phases

@@ -139,14 +139,7 @@ void prepare(const PrepareOptions& o, int in_fd, int out_fd) {
     throw;
   }
 
-  proto::Message out = proto::make_message("prepared");
-  auto& a = out.doc.GetAllocator();
-  json::add(out.doc, "name", name, a);
-  json::add(out.doc, "qmp", qmp_path, a);
-  json::Value created(rapidjson::kArrayType);
-  for (const auto& c : state.created) created.PushBack(json::str(c, a), a);
-  json::add(out.doc, "created", std::move(created), a);
-  proto::write_message(out_fd, out, "stdout");
+  write_prepared(out_fd, name, qmp_path, state.created);
   log::info("prepared " + name + ": QEMU pid " + std::to_string(state.qemu_pid));
 }
 

@@ -50,12 +50,6 @@ std::string migration_error(qmp::Client& qmp) {
   return d && d->IsString() ? d->GetString() : "no reason given";
 }
 
-std::string seconds_string(double t) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.6f", t);
-  return buf;
-}
-
 void migrate_uri(qmp::Client& qmp, const char* command) {
   json::Document args(rapidjson::kObjectType);
   json::add(args, "uri", std::string("fd:") + kFdName, args.GetAllocator());
@@ -110,13 +104,8 @@ void send_ram(const RamSendOptions& o, int out_fd) {
   if (!state)
     throw Error("no disk mirrors were set up for '" + o.name +
                 "'; run phase 2 (lsm-mirror send) first");
+  mirror::require_all_ready(qmp, state->mirrors);
   auto jobs = mirror::list(qmp);
-  if (static_cast<int>(jobs.size()) != state->mirrors)
-    throw Error("phase 2 mirrored " + std::to_string(state->mirrors) + " disk(s) but " +
-                std::to_string(jobs.size()) + " mirror job(s) are running; roll back and retry");
-  for (const auto& j : jobs)
-    if (!j.ready)
-      throw Error("mirror " + j.id + " is not READY yet; run phase 2 (lsm-mirror) to the end first");
   qemu::enable_capabilities(qmp, {"pause-before-switchover", "events"});
   // One limit for the whole migration: while RAM streams, the mirrors still
   // copy guest writes, so each side gets half.
@@ -190,7 +179,7 @@ void send_ram(const RamSendOptions& o, int out_fd) {
   auto& a = done.doc.GetAllocator();
   json::add(done.doc, "bytes", pump.bytes(), a);
   json::add(done.doc, "disk_bytes", disk_bytes, a);
-  json::add(done.doc, "paused_at", seconds_string(paused_at), a);
+  json::add(done.doc, "paused_at", proto::timestamp(paused_at), a);
   proto::write_message(out_fd, done, "stdout (the stream to the destination)");
 }
 

@@ -63,15 +63,17 @@ void resume_destination(const std::string& run_dir, const std::string& name, int
   // Committed: the images belong to the running guest now, and no rollback
   // may delete them.
   if (::unlink(state_path.c_str()) < 0) throw SystemError("removing " + state_path, errno);
-  char ts[32];
-  std::snprintf(ts, sizeof ts, "%.6f", resumed_at);
+  write_resumed(out_fd, resumed_at);
+  log::info("guest " + name + " runs on this host");
+}
+
+void write_resumed(int out_fd, double resumed_at) {
   proto::Message r = proto::make_message("result");
   auto& a = r.doc.GetAllocator();
   json::add(r.doc, "phase", "resume", a);
   json::add(r.doc, "ok", true, a);
-  json::add(r.doc, "resumed_at", ts, a);
+  json::add(r.doc, "resumed_at", proto::timestamp(resumed_at), a);
   proto::write_message(out_fd, r, "stdout");
-  log::info("guest " + name + " runs on this host");
 }
 
 void quit_source(const std::string& run_dir, const std::string& name, const std::string& backend) {

@@ -92,14 +92,7 @@ void prepare(const PrepareOptions& o, const proto::Message& m, int out_fd) {
     rollback_destination(run, name);
     throw;
   }
-  proto::Message out = proto::make_message("prepared");
-  auto& a = out.doc.GetAllocator();
-  json::add(out.doc, "name", name, a);
-  json::add(out.doc, "qmp", "", a);
-  json::Value created(rapidjson::kArrayType);
-  for (const auto& c : state.created) created.PushBack(json::str(c, a), a);
-  json::add(out.doc, "created", std::move(created), a);
-  proto::write_message(out_fd, out, "stdout");
+  write_prepared(out_fd, name, "", state.created);
   log::info("prepared " + name + ": " + std::to_string(state.created.size()) + " image(s) created");
 }
 

@@ -21,16 +21,6 @@ namespace lsm::phases::xen {
 
 namespace lx = lsm::xen;
 
-namespace {
-
-std::string seconds_string(double t) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.6f", t);
-  return buf;
-}
-
-}  // namespace
-
 void send_ram(const RamSendOptions& o, int out_fd) {
   std::string run = vm::run_dir(o.run_dir);
   lx::Libxl x;
@@ -43,13 +33,12 @@ void send_ram(const RamSendOptions& o, int out_fd) {
                 "'; run phase 2 (lsm-mirror send) first");
   if (state->mirrors > 0) {
     lx::DeviceModelQmp dm(domid, info->uuid);
-    auto jobs = mirror::list(dm.client());
-    if (static_cast<int>(jobs.size()) != state->mirrors)
-      throw Error("phase 2 mirrored " + std::to_string(state->mirrors) + " disk(s) but " +
-                  std::to_string(jobs.size()) + " mirror job(s) are running; roll back and retry");
-    for (const auto& j : jobs)
-      if (!j.ready)
-        throw Error("mirror " + j.id + " is not READY yet; run phase 2 (lsm-mirror) to the end first");
+    mirror::require_all_ready(dm.client(), state->mirrors);
+    // One limit for the whole migration, as with QEMU: half for the RAM
+    // stream, half for the mirrors following guest writes.
+    if (o.bandwidth)
+      for (const auto& j : mirror::list(dm.client()))
+        mirror::set_speed(dm.client(), j.id, o.bandwidth / 2 / state->mirrors);
   }
   proto::Message header = proto::make_message("ram-stream");
   json::add(header.doc, "name", o.name, header.doc.GetAllocator());
@@ -58,6 +47,7 @@ void send_ram(const RamSendOptions& o, int out_fd) {
 
   lx::SaveOptions so;
   so.downtime_ms = o.downtime_ms;
+  so.bandwidth = o.bandwidth / 2;
   if (state->mirrors > 0)
     so.finish_disks = [](qmp::Client& qmp) {
       return with_context("finishing disk mirrors with the guest suspended",
@@ -71,7 +61,7 @@ void send_ram(const RamSendOptions& o, int out_fd) {
   auto& a = done.doc.GetAllocator();
   json::add(done.doc, "bytes", r.ram_bytes, a);
   json::add(done.doc, "disk_bytes", r.disk_bytes, a);
-  json::add(done.doc, "paused_at", seconds_string(r.suspended_at), a);
+  json::add(done.doc, "paused_at", proto::timestamp(r.suspended_at), a);
   proto::write_message(out_fd, done, "stdout (the stream to the destination)");
   log::info("domain " + o.name + " sent: " + std::to_string(r.ram_bytes) + " bytes of RAM stream");
 }

@@ -13,6 +13,7 @@
 
 #include "core/log.hpp"
 #include "mirror/jobs.hpp"
+#include "phases/resume.hpp"
 #include "phases/xen.hpp"
 #include "vm/dest_state.hpp"
 #include "vm/names.hpp"
@@ -64,14 +65,7 @@ void resume_destination(const std::string& run, const std::string& name, int out
   // Committed: the images belong to the running guest now, and no rollback
   // may delete them.
   remove_file(state_path);
-  char ts[32];
-  std::snprintf(ts, sizeof ts, "%.6f", resumed_at);
-  proto::Message r = proto::make_message("result");
-  auto& a = r.doc.GetAllocator();
-  json::add(r.doc, "phase", "resume", a);
-  json::add(r.doc, "ok", true, a);
-  json::add(r.doc, "resumed_at", ts, a);
-  proto::write_message(out_fd, r, "stdout");
+  write_resumed(out_fd, resumed_at);
   log::info("domain " + name + " runs on this host as domain " + std::to_string(*domid));
 }
 

@@ -1,5 +1,7 @@
 #include "proto/message.hpp"
 
+#include <cstdio>
+
 #include "proto/schema.hpp"
 
 namespace lsm::proto {
@@ -56,6 +58,12 @@ Message MessageReader::read(const std::string& expected, Deadline deadline) {
   if (m.type != expected)
     throw ProtocolError("expected a " + expected + " message, got " + m.type);
   return m;
+}
+
+std::string timestamp(double seconds) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.6f", seconds);
+  return buf;
 }
 
 }  // namespace lsm::proto

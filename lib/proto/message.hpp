@@ -28,6 +28,9 @@ struct Message {
 // A new message of the given type with the version and type members set.
 Message make_message(const std::string& type);
 
+// A time in seconds since the epoch as messages carry it ("%.6f").
+std::string timestamp(double seconds);
+
 // The message as one line, after checking it against the schema.
 std::string encode(const Message& m);
 void write_message(int fd, const Message& m, const std::string& what);

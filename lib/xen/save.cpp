@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -155,9 +156,16 @@ SaveResult save_domain(Libxl& x, const DomainInfo& d, int out_fd, const SaveOpti
   std::thread copier([&] {
     try {
       FdReader in(pipe_r.get(), "libxc's stream");
-      for (std::string s; !(s = in.read_some(1 << 20, Deadline::never())).empty();) {
+      // libxc has no rate limit of its own: --bandwidth is kept here.
+      std::size_t chunk = o.bandwidth ? std::clamp<std::size_t>(o.bandwidth / 10, 4096, 1 << 20)
+                                      : 1 << 20;
+      for (std::string s; !(s = in.read_some(chunk, Deadline::never())).empty();) {
         write_all(out_fd, s, out_name);
         c.copied += s.size();
+        if (o.bandwidth)
+          std::this_thread::sleep_until(
+              c.start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                            std::chrono::duration<double>(double(c.copied) / o.bandwidth)));
       }
     } catch (const std::exception& e) {
       copy_error = describe(e);
