@@ -3,7 +3,6 @@
 // the suspended NAME--migratedaway destroyed on the source. Before the
 // commit, the source is resumed and the destination destroyed instead.
 #include <signal.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -13,6 +12,7 @@
 
 #include "core/log.hpp"
 #include "mirror/jobs.hpp"
+#include "phases/dest_images.hpp"
 #include "phases/resume.hpp"
 #include "phases/xen.hpp"
 #include "vm/dest_state.hpp"
@@ -36,11 +36,6 @@ double epoch_now() {
 
 void remove_file(const std::string& path) {
   if (::unlink(path.c_str()) < 0 && errno != ENOENT) throw SystemError("removing " + path, errno);
-}
-
-bool exists(const std::string& path) {
-  struct stat st;
-  return ::stat(path.c_str(), &st) == 0;
 }
 
 }  // namespace
@@ -94,7 +89,7 @@ void rollback_source(const std::string& run, const std::string& name) {
   if (!domid) throw Error("domain '" + name + "' no longer exists on this host");
   auto info = lx::domain_info(x, *domid);
   if (!info) throw Error("domain '" + name + "' went away during the rollback");
-  if (exists(lx::qmp_socket_path(*domid))) {
+  if (path_exists(lx::qmp_socket_path(*domid))) {
     lx::DeviceModelQmp dm(*domid, info->uuid);
     mirror::abort_all(dm.client());
   }
