@@ -367,7 +367,8 @@ lab_guest_qmp() {
 
 # lab_host_clean HOST NAME [--keep-image]: fails, naming what it found, if
 # HOST has a domain NAME (or NAME--incoming, NAME--migratedaway), a process
-# or lsm run file naming NAME, or NAME's image (unless --keep-image).
+# or lsm run file naming NAME, or NAME's image (unless --keep-image). Logs
+# (*.log under /run/lsm) may stay: they are for whoever investigates.
 lab_host_clean() {
     local keep=0
     [[ "${3:-}" == --keep-image ]] && keep=1
@@ -379,7 +380,7 @@ lab_host_clean() {
         [ "$keep" = 1 ] || [ ! -e "$image" ] || left="$left file:$image"
         for f in $(find /var/run/xen /tmp "${image%/*}" -maxdepth 1 \
                 -name "*$name*" ! -path "$image" 2>/dev/null) \
-            $(find /run/lsm -name "*$name*" 2>/dev/null); do
+            $(find /run/lsm -name "*$name*" ! -name "*.log" 2>/dev/null); do
             left="$left file:$f"
         done
         # Shells (this one, its ssh session) have NAME in their command line.

@@ -114,6 +114,7 @@ mirror_started() {
     cat "$log"
     echo "# lsm-migrate.sh exit status $rc after its ssh was killed" >&3
     ((rc != 0))
+    grep -q "phase 2 (mirror) failed; rolling back" "$log"
 
     run -0 lab_run_on -t 60 a xl list "$GUEST"
     lab_guest_wait_acks a "$GUEST" $(($(lab_guest_acked "$GUEST") + 2)) 120
