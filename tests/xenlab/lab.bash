@@ -71,6 +71,10 @@ LAB_GUEST_DISK_MB="${LAB_GUEST_DISK_MB:-16}"
 LAB_GUEST_BLOCKS="${LAB_GUEST_BLOCKS:-16}" # region the writer rewrites (4 KiB blocks)
 LAB_GUEST_SLEEP_MS="${LAB_GUEST_SLEEP_MS:-200}" # its pause after each generation
 LAB_GUEST_FILL_MB="${LAB_GUEST_FILL_MB:-0}" # random data at 8 MiB on (< DISK_MB - 8)
+# PV disk options: qdisk keeps writes in QEMU; "" leaves libxl's default
+# (blkback for a raw file), which lsm must refuse.
+LAB_GUEST_PV_BACKEND="${LAB_GUEST_PV_BACKEND-backendtype=qdisk, }"
+LAB_GUEST_QCOW2="${LAB_GUEST_QCOW2:-0}"  # 1: a PV guest's second disk, xvdb, qcow2
 export LAB_IMAGES LAB_A_ADDR LAB_B_ADDR
 
 lab_build() {
@@ -269,7 +273,10 @@ lab_guest_create() {
         case "$type" in
             pv)
                 echo "extra = \"console=hvc0 panic=-1 $blocks lsm.ack=/dev/hvc0\""
-                echo "disk = [ \"format=raw, vdev=xvda, access=rw, backendtype=qdisk, target=$image\" ]"
+                local qcow2=""
+                ((LAB_GUEST_QCOW2)) &&
+                    qcow2=", \"format=qcow2, vdev=xvdb, access=rw, ${LAB_GUEST_PV_BACKEND}target=$LAB_GUEST_DIR/$name.qcow2\""
+                echo "disk = [ \"format=raw, vdev=xvda, access=rw, ${LAB_GUEST_PV_BACKEND}target=$image\"$qcow2 ]"
                 ;;
             hvm)
                 # quiet: every byte on the emulated UART is a trip through
@@ -293,10 +300,11 @@ lab_guest_create() {
     # LAB_GUEST_FILL_MB of random data past the writer's region give a
     # mirror something to copy for a while.
     # shellcheck disable=SC2016 # expanded on HOST
-    lab_sh -t 180 "$host" 'rm -f "$1" && truncate -s "$2M" "$1" &&
+    lab_sh -t 180 "$host" 'rm -f "$1" "${1%.raw}.qcow2" && truncate -s "$2M" "$1" &&
         { [ "$4" = 0 ] || dd if=/dev/urandom of="$1" bs=1M seek=8 count="$4" conv=notrunc status=none; } &&
+        { [ "$5" = 0 ] || qemu-img create -q -f qcow2 "${1%.raw}.qcow2" "$2M"; } &&
         xl create -q "$3"' \
-        "$image" "$LAB_GUEST_DISK_MB" "/lab/guest/$name.cfg" "$LAB_GUEST_FILL_MB"
+        "$image" "$LAB_GUEST_DISK_MB" "/lab/guest/$name.cfg" "$LAB_GUEST_FILL_MB" "$LAB_GUEST_QCOW2"
 }
 
 # lab_guest_console_logs NAME [HOST]: the console logs of NAME on HOST (both
@@ -310,11 +318,12 @@ lab_guest_console_logs() {
     done
 }
 
-# lab_guest_acked NAME [HOST]: the highest generation NAME acked on HOST
-# (both hosts without HOST), 0 if none.
+# lab_guest_acked NAME [HOST [ID]]: the highest generation NAME acked on
+# HOST (both hosts without HOST or with HOST ""), for its first disk or the
+# disk ID; 0 if none.
 lab_guest_acked() {
-    local id logs
-    id="$(lab_guest_disk_id "$1")" || return
+    local id="${3:-}" logs
+    [[ -n "$id" ]] || id="$(lab_guest_disk_id "$1")" || return
     mapfile -t logs < <(lab_guest_console_logs "$1" "${2:-}")
     guest_acked "${logs[@]}" "$id"
 }
@@ -377,9 +386,11 @@ lab_host_clean() {
         for d in "$name" "$name--incoming" "$name--migratedaway"; do
             xl domid "$d" >/dev/null 2>&1 && left="$left domain:$d"
         done
-        [ "$keep" = 1 ] || [ ! -e "$image" ] || left="$left file:$image"
+        for i in "$image" "${image%.raw}.qcow2"; do
+            [ "$keep" = 1 ] || [ ! -e "$i" ] || left="$left file:$i"
+        done
         for f in $(find /var/run/xen /tmp "${image%/*}" -maxdepth 1 \
-                -name "*$name*" ! -path "$image" 2>/dev/null) \
+                -name "*$name*" ! -path "$image" ! -path "${image%.raw}.qcow2" 2>/dev/null) \
             $(find /run/lsm -name "*$name*" ! -name "*.log" 2>/dev/null); do
             left="$left file:$f"
         done
@@ -405,7 +416,7 @@ lab_guest_purge() {
         lab_sh -t 120 "$h" 'for d in "$1" "$1--incoming" "$1--migratedaway"; do
                 xl destroy "$d" 2>/dev/null
             done
-            rm -f "$2"' "$1" "$LAB_GUEST_DIR/$1.raw" || true
+            rm -f "$2" "${2%.raw}.qcow2"' "$1" "$LAB_GUEST_DIR/$1.raw" || true
     done
 }
 

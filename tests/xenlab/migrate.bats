@@ -86,6 +86,51 @@ migrates_while_writing() {
     migrates_while_writing "$GUEST" pv
 }
 
+@test "a PV guest with a raw and a qcow2 disk moves with both, each verified" {
+    GUEST="mig-two"
+    LAB_GUEST_QCOW2=1 lab_guest_create a "$GUEST" pv
+    lab_guest_wait_acks a "$GUEST" 3 120
+    _lab_guest_acked_two() { (($(lab_guest_acked "$GUEST" a xvdb) >= 3)); }
+    wait_until 60 _lab_guest_acked_two
+
+    run lab_run_on -t 900 a /lab/bin/lsm-migrate.sh "$GUEST" lab-b
+    printf '%s\n' "$output"
+    assert_success
+    assert_output --partial "$GUEST migrated to lab-b"
+
+    local raw qcow
+    raw="$(lab_guest_acked "$GUEST" "" xvda)"
+    qcow="$(lab_guest_acked "$GUEST" "" xvdb)"
+    lab_guest_wait_acks b "$GUEST" $((raw + 2)) 120
+    _lab_guest_acked_more() { (($(lab_guest_acked "$GUEST" b xvdb) >= qcow + 2)); }
+    wait_until 120 _lab_guest_acked_more
+    lab_host_clean a "$GUEST" --keep-image
+
+    lab_guest_stop b "$GUEST"
+    run -0 lab_guest_verify b "$GUEST"
+    # shellcheck disable=SC2016 # expanded on b
+    run -0 lab_sh -t 120 b 'qemu-img info "$1" | grep -q "file format: qcow2" &&
+        qemu-img convert -O raw "$1" "$1.verify" &&
+        /lab/guest/lsm-guest-verify --blocks "$2" --acked "$3" --id xvdb "$1.verify"
+        rc=$?; rm -f "$1.verify"; exit $rc' \
+        "$LAB_GUEST_DIR/$GUEST.qcow2" "$LAB_GUEST_BLOCKS" "$(lab_guest_acked "$GUEST" "" xvdb)"
+    assert_output --partial "$LAB_GUEST_BLOCKS blocks OK"
+    lab_host_clean b "$GUEST" --keep-image
+}
+
+@test "a disk the dom0 kernel serves (blkback) is refused at --dry-run, naming the fix" {
+    GUEST="mig-phy"
+    LAB_GUEST_PV_BACKEND="" lab_guest_create a "$GUEST" pv
+    lab_guest_wait_acks a "$GUEST" 2 120
+    run -1 lab_run_on -t 120 a /lab/bin/lsm-migrate.sh --dry-run "$GUEST" lab-b
+    printf '%s\n' "$output"
+    assert_output --partial "disk xvda"
+    assert_output --partial "backendtype=qdisk"
+    (($(grep -c . <<<"$output") == 1))
+    run -0 lab_run_on -t 60 a xl list "$GUEST"
+    lab_host_clean b "$GUEST"
+}
+
 # The mirror has begun: its progress line is in the log, or b's new image
 # holds data. Also true once the migration has ended (then nothing to cut).
 mirror_started() {
