@@ -33,7 +33,10 @@ namespace {
 
 constexpr std::uint64_t kPageSize = 4096;
 // A guest dirtying memory faster than the link never meets its downtime
-// target: after this many rounds the copy stops anyway.
+// target: once its dirty set has not shrunk for this many rounds, more
+// rounds do not help and the copy stops anyway; and never more rounds than
+// the second constant.
+constexpr unsigned kStalledIterations = 5;
 constexpr unsigned kMaxIterations = 30;
 
 double epoch_now() {
@@ -50,6 +53,8 @@ struct SaveContext {
   SaveResult result;
   std::exception_ptr failure;
   std::atomic<std::uint64_t> copied{0};  // stream bytes that went out
+  long fewest_dirty = -1;  // the smallest dirty set so far, and its round
+  unsigned fewest_round = 0;
 };
 
 // --downtime, instead of libxc's fixed "fewer than 50 dirty pages or 5
@@ -66,7 +71,12 @@ int precopy_policy(struct precopy_stats stats, void* data) {
             std::to_string(stats.dirty_count) + " dirty pages, ~" +
             std::to_string(static_cast<long>(left_ms)) + " ms to copy them");
   if (left_ms <= static_cast<double>(c->o.downtime_ms)) return XGS_POLICY_STOP_AND_COPY;
-  if (stats.iteration >= kMaxIterations) {
+  if (c->fewest_dirty < 0 || stats.dirty_count < c->fewest_dirty * 9 / 10) {
+    c->fewest_dirty = stats.dirty_count;
+    c->fewest_round = stats.iteration;
+  }
+  if (stats.iteration - c->fewest_round >= kStalledIterations ||
+      stats.iteration >= kMaxIterations) {
     log::notice("the guest dirties memory faster than it can be copied; stopping it for the "
                 "rest (about " + std::to_string(static_cast<long>(left_ms)) +
                 " ms, above --downtime)");
@@ -136,7 +146,8 @@ std::string read_file(const std::string& path) {
 }  // namespace
 
 SaveResult save_domain(Libxl& x, const DomainInfo& d, int out_fd, const SaveOptions& o) {
-  SaveContext c{x, d, o, "/var/lib/xen/lsm-save." + std::to_string(d.domid), {}, {}, {}, {}};
+  SaveContext c{x, d, o, "/var/lib/xen/lsm-save." + std::to_string(d.domid), {}, {}, {}, {},
+                -1, 0};
   const std::string out_name = "stdout (the stream to the destination)";
   LibxlStreamWriter w([&](std::string_view s) { write_all(out_fd, s, out_name); });
   w.header();

@@ -62,6 +62,7 @@ migrates_while_writing() {
     echo "# lsm-migrate.sh of the $type guest a -> b: exit $status after $(since "$t0") s" >&3
     printf '%s\n' "$output"
     assert_success
+    grep -E '^  (phase|total|downtime)' <<<"$output" | sed 's/^/# /' >&3
 
     acked="$(lab_guest_acked "$name")"
     lab_guest_wait_acks b "$name" $((acked + 2)) 120
