@@ -19,6 +19,19 @@ std::string uuid_string(const libxl_uuid& u) {
   return s;
 }
 
+// Xen itself reports a PVH guest as HVM (it is an HVM container); only
+// libxl's configuration tells them apart, and a PVH guest has no device
+// model state to save.
+DomainType hvm_or_pvh(Libxl& x, std::uint32_t domid) {
+  libxl_domain_config cfg;
+  libxl_domain_config_init(&cfg);
+  int rc = libxl_retrieve_domain_configuration(x.ctx(), domid, &cfg, nullptr);
+  libxl_domain_type t = cfg.c_info.type;
+  libxl_domain_config_dispose(&cfg);
+  check(rc, "reading the configuration of domain " + std::to_string(domid));
+  return t == LIBXL_DOMAIN_TYPE_PVH ? DomainType::kPvh : DomainType::kHvm;
+}
+
 }  // namespace
 
 const char* type_name(DomainType t) {
@@ -63,7 +76,7 @@ std::optional<DomainInfo> domain_info(Libxl& x, std::uint32_t domid) {
   d.uuid = uuid_string(di.uuid);
   d.type = di.domain_type == LIBXL_DOMAIN_TYPE_PV    ? DomainType::kPv
            : di.domain_type == LIBXL_DOMAIN_TYPE_PVH ? DomainType::kPvh
-                                                     : DomainType::kHvm;
+                                                     : hvm_or_pvh(x, domid);
   d.paused = di.paused;
   d.suspended = di.shutdown && di.shutdown_reason == LIBXL_SHUTDOWN_REASON_SUSPEND;
   d.dying = di.dying || (di.shutdown && !d.suspended);

@@ -31,7 +31,7 @@
 #                              to the share's bin/ (lab_boot does it once)
 # Test guests (the busybox guest of tests/guest as a Xen domU):
 #   lab_guest_install          copy kernel, initramfs and verifier to the share
-#   lab_guest_create HOST NAME TYPE        create and start pv or hvm guest NAME
+#   lab_guest_create HOST NAME TYPE        create and start pv, pvh or hvm guest NAME
 #   lab_guest_console_logs NAME [HOST]     its xenconsoled logs (after a
 #                              migration the destination's is NAME--incoming)
 #   lab_guest_acked NAME [HOST]            highest generation acked in them
@@ -236,7 +236,7 @@ lab_guest_install() {
 # lab_guest_disk_id NAME: the id the guest acks its disk under.
 lab_guest_disk_id() {
     case "$(_lab_guest_type "$1")" in
-        pv) echo xvda ;;
+        pv|pvh) echo xvda ;;
         hvm) echo sda ;;
         *) echo "lab_guest_disk_id: no guest $1 (lab_guest_create)" >&2; return 1 ;;
     esac
@@ -246,6 +246,7 @@ lab_guest_disk_id() {
 # disk on HOST, and starts the guest there with xl create. TYPE:
 #   pv   disk on QEMU's qdisk backend (backendtype=qdisk): every write goes
 #        through the device model, where lsm can mirror it
+#   pvh  the same in a PVH container
 #   hvm  qemu-xen device model, emulated IDE disk and no PV drivers
 #        (xen_platform_pci=0): the guest writes through QEMU too
 # Earlier console logs of NAME are removed on both hosts, so acks read later
@@ -271,7 +272,10 @@ lab_guest_create() {
         echo "on_crash = \"preserve\""
         echo "on_reboot = \"destroy\""
         case "$type" in
-            pv)
+            pv|pvh)
+                # PVH runs in an HVM container: Xen under TCG cannot
+                # emulate RDTSCP for it.
+                [[ "$type" == pvh ]] && echo "tsc_mode = \"native\""
                 echo "extra = \"console=hvc0 panic=-1 $blocks lsm.ack=/dev/hvc0\""
                 local qcow2=""
                 ((LAB_GUEST_QCOW2)) &&
@@ -294,7 +298,7 @@ lab_guest_create() {
                 echo "vga = \"none\""
                 echo "vnc = 0"
                 ;;
-            *) echo "lab_guest_create: TYPE is pv or hvm, not '$type'" >&2; return 2 ;;
+            *) echo "lab_guest_create: TYPE is pv, pvh or hvm, not '$type'" >&2; return 2 ;;
         esac
     } >"$cfg" || return
     # LAB_GUEST_FILL_MB of random data past the writer's region give a

@@ -87,6 +87,11 @@ migrates_while_writing() {
     migrates_while_writing "$GUEST" pv
 }
 
+@test "lsm-migrate.sh moves a writing PVH guest (qdisk) and its disk from host a to host b" {
+    GUEST="mig-pvh"
+    migrates_while_writing "$GUEST" pvh
+}
+
 @test "a PV guest with a raw and a qcow2 disk moves with both, each verified" {
     GUEST="mig-two"
     LAB_GUEST_QCOW2=1 lab_guest_create a "$GUEST" pv
