@@ -1,15 +1,10 @@
 #include "phases/dmstate.hpp"
 
 #include <sys/stat.h>
-#include <sys/statvfs.h>
-#include <unistd.h>
 
 #include <cerrno>
-#include <map>
 
 #include "core/log.hpp"
-#include "core/progress.hpp"
-#include "core/subprocess.hpp"
 #include "phases/dest_images.hpp"
 #include "phases/rollback.hpp"
 #include "phases/xen.hpp"
