@@ -121,7 +121,7 @@ void prepare(const PrepareOptions& o, int in_fd, int out_fd) {
   std::string state_path = vm::state_file(run, name);
   if (path_exists(state_path))
     throw Error("an earlier migration of '" + name + "' left " + state_path +
-                "; clean up with: lsm-resume dst " + name + " --rollback");
+                "; clean up with: lsm-resume receive " + name + " --rollback");
   save(state, state_path);
   try {
     create_images(plan, state, state_path);
