@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "core/unique_fd.hpp"
+#include "testing/expect_throw.hpp"
 
 namespace lsm::proto {
 namespace {
@@ -54,13 +55,7 @@ class Frames : public ::testing::Test {
   }
 
   std::string error_of(const std::string& bytes) {
-    try {
-      read_all(bytes);
-    } catch (const ProtocolError& e) {
-      return e.what();
-    }
-    ADD_FAILURE() << "stream accepted";
-    return {};
+    return lsm::testing::expect_throw<ProtocolError>([&] { read_all(bytes); });
   }
 };
 

@@ -4,20 +4,17 @@
 
 #include <gtest/gtest.h>
 
+#include <ostream>
+#include <string_view>
+#include <thread>
+
 #include "core/unique_fd.hpp"
+#include "testing/expect_throw.hpp"
 
 namespace lsm::proto {
 namespace {
 
-std::string decode_error(std::string_view line) {
-  try {
-    decode(line, "test stream");
-  } catch (const ProtocolError& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "accepted: " << line;
-  return {};
-}
+using lsm::testing::expect_throw;
 
 Message exports_message() {
   Message m = make_message("exports");
@@ -39,45 +36,42 @@ TEST(Message, encode_refuses_a_message_missing_a_field) {
   EXPECT_THROW(encode(m), ProtocolError);
 }
 
-TEST(Message, wrong_version_is_named) {
-  auto e = decode_error(R"({"lsm": 2, "type": "exports", "socket": "s", "exports": []})");
-  EXPECT_NE(e.find("unsupported protocol version 2"), std::string::npos);
+// A line decode() refuses, and what its error must say.
+struct Refusal {
+  const char* name;
+  std::string_view line;
+  const char* error;
+};
+
+void PrintTo(const Refusal& r, std::ostream* os) {
+  *os << ::testing::PrintToString(std::string(r.line));
 }
 
-TEST(Message, missing_version_is_not_an_lsm_message) {
-  auto e = decode_error(R"({"type": "exports"})");
-  EXPECT_NE(e.find("not an lsm message"), std::string::npos);
+const Refusal kRefusals[] = {
+    {"wrong_version_is_named", R"({"lsm": 2, "type": "exports", "socket": "s", "exports": []})",
+     "unsupported protocol version 2"},
+    {"missing_version_is_not_an_lsm_message", R"({"type": "exports"})", "not an lsm message"},
+    {"unknown_type_is_named", R"({"lsm": 1, "type": "teleport"})",
+     "unknown message type \"teleport\""},
+    {"missing_field_is_named", R"({"lsm": 1, "type": "exports", "socket": "s"})",
+     "lacks field \"exports\""},
+    {"field_of_wrong_type_is_named", R"({"lsm": 1, "type": "exports", "socket": 5, "exports": []})",
+     "\"socket\" is not a string"},
+    {"binary_garbage_is_refused", std::string_view("\x7f" "ELF\x02\x01\x01\x00", 8), "binary data"},
+    {"trailing_garbage_is_refused",
+     R"({"lsm": 1, "type": "exports", "socket": "s", "exports": []} x)", "not valid JSON"},
+    {"non_object_is_refused", "[1, 2]", "not a JSON object"},
+};
+
+class Decode : public ::testing::TestWithParam<Refusal> {};
+
+TEST_P(Decode, refuses_and_names_the_problem) {
+  auto e = expect_throw<ProtocolError>([] { decode(GetParam().line, "test stream"); });
+  EXPECT_NE(e.find(GetParam().error), std::string::npos);
 }
 
-TEST(Message, unknown_type_is_named) {
-  auto e = decode_error(R"({"lsm": 1, "type": "teleport"})");
-  EXPECT_NE(e.find("unknown message type \"teleport\""), std::string::npos);
-}
-
-TEST(Message, missing_field_is_named) {
-  auto e = decode_error(R"({"lsm": 1, "type": "exports", "socket": "s"})");
-  EXPECT_NE(e.find("lacks field \"exports\""), std::string::npos);
-}
-
-TEST(Message, field_of_wrong_type_is_named) {
-  auto e = decode_error(R"({"lsm": 1, "type": "exports", "socket": 5, "exports": []})");
-  EXPECT_NE(e.find("\"socket\" is not a string"), std::string::npos);
-}
-
-TEST(Message, binary_garbage_is_refused) {
-  auto e = decode_error(std::string("\x7f" "ELF\x02\x01\x01\x00", 8));
-  EXPECT_NE(e.find("binary data"), std::string::npos);
-}
-
-TEST(Message, trailing_garbage_is_refused) {
-  auto e = decode_error(R"({"lsm": 1, "type": "exports", "socket": "s", "exports": []} x)");
-  EXPECT_NE(e.find("not valid JSON"), std::string::npos);
-}
-
-TEST(Message, non_object_is_refused) {
-  auto e = decode_error("[1, 2]");
-  EXPECT_NE(e.find("not a JSON object"), std::string::npos);
-}
+INSTANTIATE_TEST_SUITE_P(Message, Decode, ::testing::ValuesIn(kRefusals),
+                         [](const auto& info) { return std::string(info.param.name); });
 
 class Pipe : public ::testing::Test {
  protected:
@@ -87,20 +81,18 @@ class Pipe : public ::testing::Test {
     r_.reset(p[0]);
     w_.reset(p[1]);
   }
+  // What reading the expected message from the pipe threw.
+  std::string read_error(const std::string& expected) {
+    FdReader in(r_.get(), "pipe");
+    MessageReader reader(in);
+    return expect_throw<ProtocolError>([&] { reader.read(expected); });
+  }
   UniqueFd r_, w_;
 };
 
 TEST_F(Pipe, reader_checks_the_expected_type) {
   write_message(w_.get(), exports_message(), "pipe");
-  FdReader in(r_.get(), "pipe");
-  MessageReader reader(in);
-  try {
-    reader.read("vm");
-    FAIL();
-  } catch (const ProtocolError& e) {
-    EXPECT_NE(std::string(e.what()).find("expected a vm message, got exports"),
-              std::string::npos);
-  }
+  EXPECT_NE(read_error("vm").find("expected a vm message, got exports"), std::string::npos);
 }
 
 TEST_F(Pipe, over_long_line_is_refused) {
@@ -112,28 +104,14 @@ TEST_F(Pipe, over_long_line_is_refused) {
     }
     w_.reset();
   });
-  FdReader in(r_.get(), "pipe");
-  MessageReader reader(in);
-  try {
-    reader.read("vm");
-    FAIL();
-  } catch (const ProtocolError& e) {
-    EXPECT_NE(std::string(e.what()).find("line longer than"), std::string::npos);
-  }
+  EXPECT_NE(read_error("vm").find("line longer than"), std::string::npos);
   r_.reset();
   writer.join();
 }
 
 TEST_F(Pipe, end_of_stream_says_which_message_was_expected) {
   w_.reset();
-  FdReader in(r_.get(), "pipe");
-  MessageReader reader(in);
-  try {
-    reader.read("prepared");
-    FAIL();
-  } catch (const ProtocolError& e) {
-    EXPECT_NE(std::string(e.what()).find("prepared message"), std::string::npos);
-  }
+  EXPECT_NE(read_error("prepared").find("prepared message"), std::string::npos);
 }
 
 }  // namespace

@@ -6,10 +6,13 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <ostream>
 #include <thread>
 
+#include "testing/expect_throw.hpp"
 #include "testing/fake_peer.hpp"
 
+using lsm::testing::expect_throw;
 using lsm::testing::FakePeer;
 using namespace std::chrono_literals;
 
@@ -18,17 +21,6 @@ namespace {
 
 Client connect_to(FakePeer& peer, milliseconds timeout = 2000ms) {
   return Client(peer.take_client_end(), "fake QMP peer", timeout);
-}
-
-template <typename E, typename Fn>
-std::string expect_throw(Fn&& fn) {
-  try {
-    fn();
-  } catch (const E& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected exception not thrown";
-  return {};
 }
 
 TEST(QmpClient, execute_returns_return_member) {
@@ -130,40 +122,53 @@ TEST(QmpClient, garbage_reply_spoils_the_session) {
   EXPECT_NE(msg.find("unusable"), std::string::npos);
 }
 
-TEST(QmpClient, truncated_json_then_close_is_an_error_not_a_hang) {
-  FakePeer peer([](int fd) {
-    FakePeer::negotiate(fd);
-    FakePeer::read_line(fd);
-    FakePeer::send(fd, R"({"return": {"sta)");
-    ::shutdown(fd, SHUT_WR);
-  });
-  Client c = connect_to(peer);
-  auto msg = expect_throw<QmpError>([&] { c.execute("query-status", nullptr, 2000ms); });
-  EXPECT_NE(msg.find("middle of a line"), std::string::npos);
+// The peer greets and reads the command, then spoils the reply: execute()
+// must throw E, not hang, and its message must contain `error`.
+struct Spoiled {
+  const char* name;
+  void (*after_command)(int fd);
+  const char* command;
+  milliseconds timeout;
+  std::string (*execute_error)(Client& c, const char* command, milliseconds timeout);
+  const char* error;
+};
+
+void PrintTo(const Spoiled& s, std::ostream* os) { *os << s.name; }
+
+template <typename E>
+std::string execute_error(Client& c, const char* command, milliseconds timeout) {
+  return expect_throw<E>([&] { c.execute(command, nullptr, timeout); });
 }
 
-TEST(QmpClient, socket_closed_mid_reply_is_disconnected) {
-  FakePeer peer([](int fd) {
+const Spoiled kSpoiledReplies[] = {
+    {"truncated_json_then_close_is_an_error_not_a_hang",
+     [](int fd) {
+       FakePeer::send(fd, R"({"return": {"sta)");
+       ::shutdown(fd, SHUT_WR);
+     },
+     "query-status", 2000ms, execute_error<QmpError>, "middle of a line"},
+    {"socket_closed_mid_reply_is_disconnected", [](int fd) { ::shutdown(fd, SHUT_RDWR); },
+     "migrate", 2000ms, execute_error<DisconnectedError>, "while waiting for migrate"},
+    {"megabyte_line_is_refused_within_the_limit",
+     [](int fd) { FakePeer::send(fd, R"({"return": ")" + std::string(6 * 1024 * 1024, 'x')); },
+     "query-named-block-nodes", 5000ms, execute_error<QmpError>, "line longer than"},
+};
+
+class SpoiledReply : public ::testing::TestWithParam<Spoiled> {};
+
+TEST_P(SpoiledReply, execute_throws_and_says_why) {
+  const Spoiled& s = GetParam();
+  FakePeer peer([&s](int fd) {
     FakePeer::negotiate(fd);
     FakePeer::read_line(fd);
-    ::shutdown(fd, SHUT_RDWR);
+    s.after_command(fd);
   });
   Client c = connect_to(peer);
-  auto msg = expect_throw<DisconnectedError>([&] { c.execute("migrate", nullptr, 2000ms); });
-  EXPECT_NE(msg.find("while waiting for migrate"), std::string::npos);
+  EXPECT_NE(s.execute_error(c, s.command, s.timeout).find(s.error), std::string::npos);
 }
 
-TEST(QmpClient, megabyte_line_is_refused_within_the_limit) {
-  FakePeer peer([](int fd) {
-    FakePeer::negotiate(fd);
-    FakePeer::read_line(fd);
-    std::string huge = R"({"return": ")" + std::string(6 * 1024 * 1024, 'x');
-    FakePeer::send(fd, huge);
-  });
-  Client c = connect_to(peer);
-  auto msg = expect_throw<QmpError>([&] { c.execute("query-named-block-nodes", nullptr, 5000ms); });
-  EXPECT_NE(msg.find("line longer than"), std::string::npos);
-}
+INSTANTIATE_TEST_SUITE_P(QmpClient, SpoiledReply, ::testing::ValuesIn(kSpoiledReplies),
+                         [](const auto& info) { return std::string(info.param.name); });
 
 TEST(QmpClient, reply_of_megabytes_under_the_limit_is_accepted) {
   FakePeer peer([](int fd) {

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "core/unique_fd.hpp"
+#include "testing/expect_throw.hpp"
 #include "xen/byte_order.hpp"
 
 namespace lsm::xen {
@@ -94,13 +95,7 @@ Relayed relay(const std::string& in) {
 }
 
 std::string relay_error(const std::string& in) {
-  try {
-    relay(in);
-  } catch (const Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "stream accepted";
-  return {};
+  return lsm::testing::expect_throw<Error>([&] { relay(in); });
 }
 
 TEST(LibxlStream, header_is_big_endian_LibxlFmt_version_2) {
