@@ -1,7 +1,7 @@
 # Nested Xen lab: two real Xen 4.17 hosts, "a" and "b", each a TCG QEMU
 # running Xen with a Debian dom0 (build-dom0.sh), for migrations between
-# real Xen hosts. Needs root. Load it after helpers/common:
-#   load ../helpers/common
+# real Xen hosts. Needs root. It brings helpers/common and helpers/guest
+# along, so a bats file needs only
 #   load lab                    (from tests/xenlab/; else load xenlab/lab)
 #
 # Network, all of it private to this machine:
@@ -29,6 +29,7 @@
 #   lab_leftovers              fails if a lab QEMU is still alive
 #   lab_install_tools          copy the lsm tools (build/bin) and lsm-migrate.sh
 #                              to the share's bin/ (lab_boot does it once)
+#   lab_require_tools          fails unless all those tools are built
 # Test guests (the busybox guest of tests/guest as a Xen domU):
 #   lab_guest_install          copy kernel, initramfs and verifier to the share
 #   lab_guest_create HOST NAME TYPE        create and start pv, pvh or hvm guest NAME
@@ -41,9 +42,25 @@
 #   lab_guest_qmp HOST NAME JSON           one QMP command to its device model
 #   lab_host_clean HOST NAME [--keep-image]  no domain NAME* and nothing of it
 #   lab_guest_purge NAME                   destroy NAME* on both hosts, remove images
+# For bats test files (bats' skip, run and fd 3; bats-assert):
+#   lab_setup_file [--tools] [--time-build]   setup_file: one lab for the file
+#   lab_teardown_file          teardown_file: lab down, no QEMU left
+#   lab_setup_test             setup: bats-assert
+#   lab_teardown_test          teardown: purge the guest named in GUEST
+#   lab_seconds_since T0                   seconds since EPOCHREALTIME T0
+#   lab_guest_time_first_ack HOST NAME TYPE SECS  create, report the first ack
+#   lab_assert_query_block HOST NAME TEXT...      QMP query-block shows each TEXT
+#   lab_guest_stop_and_verify HOST NAME    stop; image verifies; HOST clean
 # Exported by lab_boot: LAB_T (scratch, outside the share), LAB_SHARE,
 # LAB_A_ADDR, LAB_B_ADDR, LAB_SSH_CONFIG, LAB_A_CONSOLE, LAB_B_CONSOLE,
 # LAB_PIDS, LAB_BOOT_SECONDS.
+
+# Sourced only if not loaded yet: a second helpers/common would drop the
+# cleanups registered so far (boot-hosts.sh sources it before this file).
+# shellcheck source=SCRIPTDIR/../helpers/common.bash
+declare -F cleanup_push >/dev/null || source "$(dirname "${BASH_SOURCE[0]}")/../helpers/common.bash"
+# shellcheck source=SCRIPTDIR/../helpers/guest.bash
+declare -F guest_acked >/dev/null || source "$(dirname "${BASH_SOURCE[0]}")/../helpers/guest.bash"
 
 LAB_SRC="$LSM_ROOT/tests/xenlab"
 LAB_IMAGES="${LAB_IMAGES:-$LSM_BUILD/xenlab}"
@@ -75,6 +92,8 @@ LAB_GUEST_FILL_MB="${LAB_GUEST_FILL_MB:-0}" # random data at 8 MiB on (< DISK_MB
 # (blkback for a raw file), which lsm must refuse.
 LAB_GUEST_PV_BACKEND="${LAB_GUEST_PV_BACKEND-backendtype=qdisk, }"
 LAB_GUEST_QCOW2="${LAB_GUEST_QCOW2:-0}"  # 1: a PV guest's second disk, xvdb, qcow2
+# The lsm tools that lsm-migrate.sh runs on both hosts (lab_install_tools).
+LAB_TOOLS=("$LSM_BIN"/lsm-{dmstate,mirror,ramstream,resume} "$LSM_ROOT/scripts/lsm-migrate.sh")
 export LAB_IMAGES LAB_A_ADDR LAB_B_ADDR
 
 lab_build() {
@@ -127,12 +146,22 @@ lab_boot() {
 }
 
 # What is built of the lsm tools goes to the share (copies: a symlink out of
-# the 9p share does not resolve in the dom0s). A test that needs them checks.
+# the 9p share does not resolve in the dom0s). A test that needs them checks
+# (lab_require_tools).
 lab_install_tools() {
     local f
-    for f in "$LSM_BIN"/lsm-{dmstate,mirror,ramstream,resume} "$LSM_ROOT/scripts/lsm-migrate.sh"; do
+    for f in "${LAB_TOOLS[@]}"; do
         [[ -x "$f" ]] || continue
         install -m 755 "$f" "$LAB_SHARE/bin/" || return
+    done
+}
+
+# lab_require_tools: fails unless every lsm tool is built, for the tests
+# that run them: lab_install_tools passes over what is missing.
+lab_require_tools() {
+    local f
+    for f in "${LAB_TOOLS[@]}"; do
+        [[ -x "$f" ]] || { echo "$f missing; run make first" >&2; return 1; }
     done
 }
 
@@ -426,6 +455,92 @@ lab_guest_purge() {
 
 _lab_guest_type() {
     sed -n 's/^type = "\(.*\)"$/\1/p' "$LAB_SHARE/guest/$1.cfg" 2>/dev/null
+}
+
+# --- for bats test files -----------------------------------------------------
+# A lab test file boots the lab once, in setup_file, for all its tests (the
+# boot takes minutes); each test names its guest in GUEST. Like test bodies,
+# these rely on bats' errexit: call them as plain commands, not in a
+# condition, or a failed step goes unnoticed.
+
+# lab_setup_file [--tools] [--time-build]: the setup_file of a lab test
+# file. Skips the file with LSM_SKIP_LAB=1. Fails at once, not after minutes
+# of build and boot, unless the test guest (with --tools also every lsm
+# tool) is built. Then builds the dom0 image (--time-build: reports how long
+# that took), boots the lab and installs the test guest in the share.
+lab_setup_file() {
+    local opt tools=0 time_build=0 t
+    for opt; do
+        case "$opt" in
+            --tools) tools=1 ;;
+            --time-build) time_build=1 ;;
+            *) echo "lab_setup_file: unknown option '$opt'" >&2; return 2 ;;
+        esac
+    done
+    [[ "${LSM_SKIP_LAB:-}" != 1 ]] || skip "LSM_SKIP_LAB=1"
+    guest_require_built
+    ((tools == 0)) || lab_require_tools
+    t=$SECONDS
+    lab_build
+    ((time_build == 0)) || echo "# xenlab: dom0 image ready after $((SECONDS - t)) s" >&3
+    lab_boot ""    # no HOOK: the hosts stay up for the tests
+    echo "# xenlab: both hosts LAB-READY $LAB_BOOT_SECONDS s after QEMU start" >&3
+    lab_guest_install
+}
+
+# lab_teardown_file: the lab goes down (lab_boot registered its QEMUs with
+# cleanup_push); fails if a QEMU outlived that.
+lab_teardown_file() {
+    cleanup_run
+    lab_leftovers
+}
+
+# lab_setup_test: the assertions, for the tests and the helpers below.
+lab_setup_test() {
+    bats_load_library bats-support
+    bats_load_library bats-assert
+}
+
+# lab_teardown_test: the test's guest (GUEST) goes from both hosts, so a
+# failed test's guest does not eat the lab's CPU in the next test.
+lab_teardown_test() {
+    [[ -z "${GUEST:-}" ]] || lab_guest_purge "$GUEST"
+}
+
+# lab_seconds_since T0: seconds since EPOCHREALTIME value T0, to a tenth.
+lab_seconds_since() {
+    awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'
+}
+
+# lab_guest_time_first_ack HOST NAME TYPE SECS: creates guest NAME of TYPE
+# on HOST, waits up to SECS for its first ack and reports (fd 3) how long
+# that took from before xl create.
+lab_guest_time_first_ack() {
+    local host="$1" name="$2" type="$3" secs="$4" t0=$EPOCHREALTIME
+    lab_guest_create "$host" "$name" "$type"
+    lab_guest_wait_acks "$host" "$name" 1 "$secs"
+    echo "# xenlab: ${type^^} guest acked its first generation $(lab_seconds_since "$t0") s after xl create" >&3
+}
+
+# lab_assert_query_block HOST NAME TEXT...: NAME's device model on HOST
+# answers QMP query-block with every TEXT in its reply.
+lab_assert_query_block() {
+    local host="$1" name="$2" text
+    shift 2
+    run -0 lab_guest_qmp "$host" "$name" '{"execute":"query-block"}'
+    for text in "$@"; do
+        assert_output --partial "$text"
+    done
+}
+
+# lab_guest_stop_and_verify HOST NAME: stops NAME on HOST; its image there
+# verifies at the highest generation acked on either host, and HOST has
+# nothing else left of NAME.
+lab_guest_stop_and_verify() {
+    lab_guest_stop "$1" "$2"
+    run -0 lab_guest_verify "$1" "$2"
+    assert_output --partial "$LAB_GUEST_BLOCKS blocks OK"
+    lab_host_clean "$1" "$2" --keep-image
 }
 
 # --- internals ---------------------------------------------------------------

@@ -9,40 +9,18 @@
 bats_require_minimum_version 1.5.0
 
 setup_file() {
-    [[ "${LSM_SKIP_LAB:-}" != 1 ]] || skip "LSM_SKIP_LAB=1"
-    load ../helpers/common
-    load ../helpers/guest
     load lab
-    guest_require_built
-    local t=$SECONDS
-    lab_build
-    echo "# xenlab: dom0 image ready after $((SECONDS - t)) s" >&3
-    lab_boot
-    echo "# xenlab: both hosts LAB-READY $LAB_BOOT_SECONDS s after QEMU start" >&3
-    lab_guest_install
+    lab_setup_file --time-build
 }
 
-teardown_file() {
-    cleanup_run
-    lab_leftovers
-}
+teardown_file() { lab_teardown_file; }
 
 setup() {
-    load ../helpers/common
-    load ../helpers/guest
     load lab
-    bats_load_library bats-support
-    bats_load_library bats-assert
+    lab_setup_test
 }
 
-teardown() {
-    [[ -z "${GUEST:-}" ]] || lab_guest_purge "$GUEST"
-}
-
-# Seconds since EPOCHREALTIME value $1, to a tenth.
-since() {
-    awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'
-}
+teardown() { lab_teardown_test; }
 
 @test "both hosts run Xen 4.17 and xl info works" {
     local h
@@ -73,35 +51,19 @@ since() {
 
 @test "a PV guest on the qdisk backend acks on host a; its image verifies once stopped" {
     GUEST="lab-pv"
-    local t0=$EPOCHREALTIME
-    lab_guest_create a "$GUEST" pv
-    lab_guest_wait_acks a "$GUEST" 1 120
-    echo "# xenlab: PV guest acked its first generation $(since "$t0") s after xl create" >&3
+    lab_guest_time_first_ack a "$GUEST" pv 120
     lab_guest_wait_acks a "$GUEST" 3 60
     # Its disk is in the device model, where lsm finds it through QMP.
-    run -0 lab_guest_qmp a "$GUEST" '{"execute":"query-block"}'
-    assert_output --partial '"node-name": "xvda-raw"'
-    assert_output --partial '"file": "/var/lib/xenlab/lab-pv.raw"'
-    lab_guest_stop a "$GUEST"
-    run -0 lab_guest_verify a "$GUEST"
-    assert_output --partial "$LAB_GUEST_BLOCKS blocks OK"
-    lab_host_clean a "$GUEST" --keep-image
+    lab_assert_query_block a "$GUEST" '"node-name": "xvda-raw"' '"file": "/var/lib/xenlab/lab-pv.raw"'
+    lab_guest_stop_and_verify a "$GUEST"
 }
 
 @test "an HVM guest with an emulated IDE disk acks on host a; its image verifies once stopped" {
     GUEST="lab-hvm"
-    local t0=$EPOCHREALTIME
-    lab_guest_create a "$GUEST" hvm
-    lab_guest_wait_acks a "$GUEST" 1 300
-    echo "# xenlab: HVM guest acked its first generation $(since "$t0") s after xl create" >&3
+    lab_guest_time_first_ack a "$GUEST" hvm 300
     lab_guest_wait_acks a "$GUEST" 3 60
-    run -0 lab_guest_qmp a "$GUEST" '{"execute":"query-block"}'
-    assert_output --partial '"device": "ide0-hd0"'
-    assert_output --partial '"file": "/var/lib/xenlab/lab-hvm.raw"'
-    lab_guest_stop a "$GUEST"
-    run -0 lab_guest_verify a "$GUEST"
-    assert_output --partial "$LAB_GUEST_BLOCKS blocks OK"
-    lab_host_clean a "$GUEST" --keep-image
+    lab_assert_query_block a "$GUEST" '"device": "ide0-hd0"' '"file": "/var/lib/xenlab/lab-hvm.raw"'
+    lab_guest_stop_and_verify a "$GUEST"
 }
 
 @test "stock xl migrate moves a running PV guest from host a to host b" {
@@ -113,7 +75,7 @@ since() {
 
     local t0=$EPOCHREALTIME
     run -0 lab_run_on -t 300 a xl migrate "$GUEST" "$LAB_B_ADDR"
-    echo "# xenlab: xl migrate of a $LAB_GUEST_MEM MB PV guest a -> b took $(since "$t0") s" >&3
+    echo "# xenlab: xl migrate of a $LAB_GUEST_MEM MB PV guest a -> b took $(lab_seconds_since "$t0") s" >&3
     run -0 lab_run_on -t 60 b xl list "$GUEST"
     run -1 lab_run_on -t 60 a xl list "$GUEST"
     # Still running after the move: it keeps acking on b.

@@ -12,41 +12,18 @@
 bats_require_minimum_version 1.5.0
 
 setup_file() {
-    [[ "${LSM_SKIP_LAB:-}" != 1 ]] || skip "LSM_SKIP_LAB=1"
-    load ../helpers/common
-    load ../helpers/guest
     load lab
-    guest_require_built
-    local f
-    for f in "$LSM_BIN"/lsm-{dmstate,mirror,ramstream,resume} "$LSM_ROOT/scripts/lsm-migrate.sh"; do
-        [[ -x "$f" ]] || { echo "$f missing; run make first" >&2; return 1; }
-    done
-    lab_build
-    lab_boot
-    echo "# xenlab: both hosts LAB-READY $LAB_BOOT_SECONDS s after QEMU start" >&3
-    lab_guest_install
+    lab_setup_file --tools
 }
 
-teardown_file() {
-    cleanup_run
-    lab_leftovers
-}
+teardown_file() { lab_teardown_file; }
 
 setup() {
-    load ../helpers/common
-    load ../helpers/guest
     load lab
-    bats_load_library bats-support
-    bats_load_library bats-assert
+    lab_setup_test
 }
 
-teardown() {
-    [[ -z "${GUEST:-}" ]] || lab_guest_purge "$GUEST"
-}
-
-since() {
-    awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'
-}
+teardown() { lab_teardown_test; }
 
 # migrates_while_writing NAME TYPE: the guest of TYPE (pv, hvm) starts on a
 # and acks; lsm-migrate.sh moves it to b while it writes. Then it runs on
@@ -59,7 +36,7 @@ migrates_while_writing() {
 
     t0=$EPOCHREALTIME
     run lab_run_on -t 900 a /lab/bin/lsm-migrate.sh "$name" lab-b
-    echo "# lsm-migrate.sh of the $type guest a -> b: exit $status after $(since "$t0") s" >&3
+    echo "# lsm-migrate.sh of the $type guest a -> b: exit $status after $(lab_seconds_since "$t0") s" >&3
     printf '%s\n' "$output"
     assert_success
     grep -E '^  (phase|total|downtime)' <<<"$output" | sed 's/^/# /' >&3
@@ -71,10 +48,7 @@ migrates_while_writing() {
     # The source image stays (the guest's disk as of the move); nothing else.
     lab_host_clean a "$name" --keep-image
 
-    lab_guest_stop b "$name"
-    run -0 lab_guest_verify b "$name"
-    assert_output --partial "$LAB_GUEST_BLOCKS blocks OK"
-    lab_host_clean b "$name" --keep-image
+    lab_guest_stop_and_verify b "$name"
 }
 
 @test "lsm-migrate.sh moves a writing HVM guest and its disk from host a to host b" {
@@ -170,10 +144,7 @@ mirror_started() {
     run -0 lab_run_on -t 60 a xl list "$GUEST"
     lab_guest_wait_acks a "$GUEST" $(($(lab_guest_acked "$GUEST") + 2)) 120
     lab_host_clean b "$GUEST"
-    lab_guest_stop a "$GUEST"
-    run -0 lab_guest_verify a "$GUEST"
-    assert_output --partial "$LAB_GUEST_BLOCKS blocks OK"
-    lab_host_clean a "$GUEST" --keep-image
+    lab_guest_stop_and_verify a "$GUEST"
 }
 
 # An xl save file: the "Xen saved domain, xl format\n \0 \r" magic (32
