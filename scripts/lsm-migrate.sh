@@ -230,6 +230,8 @@ if ((master)); then
     mkdir "$tmp/nbd"
     sockets=(--socket-dir "$tmp/nbd")
     while read -r nbd_remote; do
+        # Every disk shared: nothing is exported, nothing to forward.
+        [[ -n "$nbd_remote" ]] || continue
         spec="$tmp/nbd/${nbd_remote##*/}:$nbd_remote"
         fwd_specs+=("$spec")
         "${ssh_argv[@]}" -o ControlPath="$ctl" -O forward -L "$spec" "$host" 2>"$tmp/fwd.err" ||

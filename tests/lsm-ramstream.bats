@@ -29,7 +29,10 @@ teardown() { cleanup_run; }
 @test "receive with garbage on stdin fails clearly; the incoming QEMU is untouched" {
     local_pair_setup
     local_prepare
-    run -1 --separate-stderr lsm-ramstream receive vm --run-dir "$DST" < <(head -c 65536 /dev/urandom)
+    # Random bytes, but starting with a control byte: a newline first would
+    # make the garbage an empty line, a different error.
+    run -1 --separate-stderr lsm-ramstream receive vm --run-dir "$DST" \
+        < <(printf '\x01'; head -c 65536 /dev/urandom)
     [[ "$stderr" == "lsm-ramstream: error: "*"binary data where a message was expected"* ]]
     run -0 lsm-resume receive vm --rollback --run-dir "$DST"
     [[ -z "$(ls -A "$DST/img")" ]]

@@ -4,24 +4,33 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cstdint>
 #include <functional>
 #include <string>
 
+#include "phases/phases.hpp"
+
 namespace lsm::cli {
 
-// Adds --version and -v/--verbose (repeatable) to app.
-void add_common_options(CLI::App& app);
-
-// Parses argv into app, then runs whichever subcommand callback was chosen.
-// Usage errors exit 2 naming the offending argument; lsm::Error chains print
-// as one line; see core/error.hpp for the statuses.
+// Adds the options every tool has (--version, -v/--verbose), parses argv
+// into app, then runs whichever subcommand callback was chosen. Usage
+// errors exit 2 naming the offending argument; lsm::Error chains print as
+// one line; see core/error.hpp for the statuses.
 int run(CLI::App& app, int argc, char** argv);
 
-// Adds --backend qemu|xen to a source-side subcommand. An unset backend
-// means the host's: xen on a Xen dom0, qemu elsewhere; resolve_backend
-// fills it in.
-void add_backend_option(CLI::App* sub, std::string& backend);
-void resolve_backend(std::string& backend);
+// A subcommand for a step on the source host, with NAME, --run-dir and
+// --backend qemu|xen (the backend keeps its default, the host's, unless
+// the option is given).
+CLI::App* source_command(CLI::App& app, const std::string& name, const std::string& help,
+                         phases::SourceOptions& o);
+// A subcommand for a step on the destination host, with NAME and --run-dir.
+CLI::App* dest_command(CLI::App& app, const std::string& name, const std::string& help,
+                       phases::DestOptions& o);
+void add_run_dir_option(CLI::App* sub, std::string& run_dir);
+// --json: progress as JSON lines on stderr.
+void add_json_option(CLI::App* sub, bool& json);
+// --bandwidth MiB/s, stored as bytes/s.
+void add_bandwidth_option(CLI::App* sub, std::uint64_t& bytes_per_s, const std::string& help);
 
 // Wraps a subcommand's work so callbacks stay one line.
 void on_run(CLI::App* sub, std::function<void()> work);

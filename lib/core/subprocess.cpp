@@ -61,6 +61,17 @@ Subprocess Subprocess::spawn(const std::vector<std::string>& argv,
   return Subprocess(pid);
 }
 
+Subprocess Subprocess::spawn_detached(const std::vector<std::string>& argv,
+                                      const std::string& log) {
+  UniqueFd log_fd(::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
+  if (!log_fd) throw SystemError("opening " + log, errno);
+  SpawnOptions o;
+  o.stdout_fd = log_fd.get();
+  o.stderr_fd = log_fd.get();
+  o.new_session = true;
+  return spawn(argv, o);
+}
+
 Subprocess::Subprocess(Subprocess&& other) noexcept : pid_(other.release()) {}
 
 Subprocess::~Subprocess() {

@@ -22,6 +22,10 @@ class Subprocess {
  public:
   static Subprocess spawn(const std::vector<std::string>& argv,
                           const SpawnOptions& opts = {});
+  // A server that must outlive the tool starting it (and the ssh session
+  // around that): its own session, stdout and stderr appended to log
+  // (created 0600).
+  static Subprocess spawn_detached(const std::vector<std::string>& argv, const std::string& log);
   Subprocess(Subprocess&& other) noexcept;
   Subprocess& operator=(Subprocess&&) = delete;
   Subprocess(const Subprocess&) = delete;

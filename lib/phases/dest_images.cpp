@@ -7,9 +7,9 @@
 #include <map>
 
 #include "core/error.hpp"
-#include "core/progress.hpp"
 #include "core/subprocess.hpp"
-#include "proto/message.hpp"
+#include "core/util.hpp"
+#include "json/json.hpp"
 
 namespace lsm::phases {
 
@@ -22,7 +22,7 @@ std::string parent_dir(const std::string& path) {
 
 // Destination images need the same virtual size and format; --reuse of an
 // existing file is only safe when it matches.
-void check_reusable(const vm::Disk& d, const std::string& target) {
+void check_reusable(const proto::Disk& d, const std::string& target) {
   auto info = json::parse(
       run_capture({"qemu-img", "info", "-U", "--output=json", target}), target);
   std::string fmt = json::string_at(info, "format", target);
@@ -34,7 +34,7 @@ void check_reusable(const vm::Disk& d, const std::string& target) {
 }
 
 // Free space per filesystem, for every disk that lands on it together.
-void check_space(const std::vector<std::pair<vm::Disk, std::string>>& targets) {
+void check_space(const std::vector<std::pair<proto::Disk, std::string>>& targets) {
   std::map<dev_t, std::pair<std::string, std::uint64_t>> need;
   for (const auto& [disk, target] : targets) {
     std::string dir = parent_dir(target);
@@ -58,14 +58,10 @@ void check_space(const std::vector<std::pair<vm::Disk, std::string>>& targets) {
 
 }  // namespace
 
-bool path_exists(const std::string& path) {
-  struct stat st;
-  return ::stat(path.c_str(), &st) == 0;
-}
-
-TargetPlan plan_targets(const json::Value& disks, const vm::PathMap& map, bool reuse) {
+TargetPlan plan_targets(const std::vector<proto::Disk>& disks, const vm::PathMap& map,
+                        bool reuse) {
   TargetPlan plan;
-  for (auto d : vm::disks_from_json(disks, "vm.disks")) {
+  for (auto d : disks) {
     std::string target = map.map_path(d.file);
     if (d.shared) {
       if (!path_exists(target))
@@ -99,26 +95,14 @@ std::string describe_targets(const TargetPlan& plan) {
   return out;
 }
 
-void create_images(const TargetPlan& plan, vm::DestState& state, const std::string& state_path) {
+void create_images(const TargetPlan& plan, vm::DestState& state) {
   for (const auto& [d, target] : plan.to_create) {
     run_capture({"qemu-img", "create", "-q", "-f", d.format, "-o", "preallocation=off", target,
                  std::to_string(d.virtual_size)});
     state.created.push_back(target);
-    save(state, state_path);
+    save(state);
     if (::chmod(target.c_str(), 0600) < 0) throw SystemError("chmod " + target, errno);
   }
-}
-
-void write_prepared(int out_fd, const std::string& name, const std::string& qmp,
-                    const std::vector<std::string>& created) {
-  proto::Message out = proto::make_message("prepared");
-  auto& a = out.doc.GetAllocator();
-  json::add(out.doc, "name", name, a);
-  json::add(out.doc, "qmp", qmp, a);
-  json::Value files(rapidjson::kArrayType);
-  for (const auto& c : created) files.PushBack(json::str(c, a), a);
-  json::add(out.doc, "created", std::move(files), a);
-  proto::write_message(out_fd, out, "stdout");
 }
 
 }  // namespace lsm::phases

@@ -1,19 +1,18 @@
 // Phase 1: what the destination needs to host the VM.
 //
 // The source describes the VM as a "vm" message; the destination checks it
-// can host it, creates sparse target images and starts the device model
-// waiting for the incoming migration, then answers with "prepared".
+// can host it, creates sparse target images and readies the backend for
+// the incoming migration, then answers with "prepared".
 #pragma once
 
 #include <string>
 #include <vector>
 
+#include "phases/phases.hpp"
+
 namespace lsm::phases {
 
-struct DescribeOptions {
-  std::string name;
-  std::string backend;  // "qemu" or "xen"
-  std::string run_dir;
+struct DescribeOptions : SourceOptions {
   std::vector<std::string> shared_disks;
 };
 
@@ -25,6 +24,7 @@ struct PrepareOptions {
   std::vector<std::string> maps;
   bool reuse = false;
   bool dry_run = false;
+  backend::BackendFor backends = backend::backend_for;
 };
 
 // Reads a "vm" message from in_fd, prepares this host and writes

@@ -3,18 +3,21 @@
 // destination loses only what this migration created.
 #pragma once
 
-#include <string>
+#include "phases/phases.hpp"
 
 namespace lsm::phases {
 
-// Source: cancel the migration and the mirrors, drop the NBD nodes, resume
-// the guest if it was running. Idempotent.
-void rollback_source(const std::string& run_dir, const std::string& name,
-                     const std::string& backend);
+// Source: cancel the migration and the mirrors, resume the guest if lsm
+// paused it. Idempotent.
+void rollback_source(const SourceOptions& o);
 
-// Destination: stop the incoming QEMU and delete the images it created.
-// Refuses (IndeterminateError) if the destination guest already runs.
-// Idempotent: nothing to do is not an error.
-void rollback_destination(const std::string& run_dir, const std::string& name);
+// Destination: stop what phases 1-2 started and delete the images this
+// migration created. Refuses (IndeterminateError) if the destination guest
+// may already run. Idempotent: nothing to do is not an error.
+void rollback_destination(const DestOptions& o);
+
+// The same, for a step that fails on the destination after phase 1 saved
+// its state: everything state records is undone, then state itself.
+void undo_destination(const backend::Backend& be, const backend::VmRef& vm, const vm::DestState& state);
 
 }  // namespace lsm::phases

@@ -24,12 +24,12 @@ std::string key_of(const json::Value& dev, const std::string& path) {
 
 }  // namespace
 
-std::vector<vm::Disk> list_disks(qmp::Client& qmp,
+std::vector<proto::Disk> list_disks(qmp::Client& qmp,
                                  const std::vector<std::string>& shared_paths) {
   std::vector<std::string> shared;
   for (const auto& p : shared_paths) shared.push_back(canonical(p));
   auto devices = qmp.execute("query-block");
-  std::vector<vm::Disk> disks;
+  std::vector<proto::Disk> disks;
   for (rapidjson::SizeType i = 0; i < devices.Size(); ++i) {
     const json::Value& dev = devices[i];
     std::string path = "query-block[" + std::to_string(i) + "]";
@@ -37,7 +37,7 @@ std::vector<vm::Disk> list_disks(qmp::Client& qmp,
     if (!ins) continue;  // empty drive
     if (json::bool_at(*ins, "ro", path + ".inserted")) continue;
     if (json::bool_at(dev, "removable", path)) continue;  // CD-ROM and the like
-    vm::Disk d;
+    proto::Disk d;
     d.key = key_of(dev, path);
     d.node = json::string_at(*ins, "node-name", path + ".inserted");
     const json::Value& image = json::object_at(*ins, "image", path + ".inserted");
@@ -89,22 +89,6 @@ std::string node_for_key(qmp::Client& qmp, const std::string& key) {
       return json::string_at(*ins, "node-name", path + ".inserted");
   }
   throw Error("disk " + key + ": not present in " + qmp.peer_name());
-}
-
-std::string node_for_file(qmp::Client& qmp, const std::string& file) {
-  auto devices = qmp.execute("query-block");
-  std::string found;
-  for (rapidjson::SizeType i = 0; i < devices.Size(); ++i) {
-    std::string path = "query-block[" + std::to_string(i) + "]";
-    const json::Value* ins = json::find(devices[i], "inserted");
-    if (!ins || json::string_at(*ins, "file", path + ".inserted") != file) continue;
-    if (!found.empty())
-      throw Error(file + " is open twice in " + qmp.peer_name() +
-                  "; cannot tell which to mirror");
-    found = json::string_at(*ins, "node-name", path + ".inserted");
-  }
-  if (found.empty()) throw Error(file + ": not open in " + qmp.peer_name());
-  return found;
 }
 
 }  // namespace lsm::qemu

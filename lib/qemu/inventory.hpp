@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "qmp/client.hpp"
-#include "vm/disk.hpp"
+#include "proto/disk.hpp"
 
 namespace lsm::qemu {
 
@@ -14,14 +14,10 @@ namespace lsm::qemu {
 // Disks whose file is in shared_paths are marked shared. Throws naming the
 // disk for one lsm cannot copy (not a local file, unsupported format,
 // backing chain).
-std::vector<vm::Disk> list_disks(qmp::Client& qmp,
+std::vector<proto::Disk> list_disks(qmp::Client& qmp,
                                  const std::vector<std::string>& shared_paths);
 
 // The disk's top node on this host, by key; throws naming the key if absent.
 std::string node_for_key(qmp::Client& qmp, const std::string& key);
-
-// The top node of the one drive whose image is file; throws if none or
-// more than one has it open.
-std::string node_for_file(qmp::Client& qmp, const std::string& file);
 
 }  // namespace lsm::qemu

@@ -14,7 +14,4 @@ namespace lsm::qemu {
 pid_t launch(const std::vector<std::string>& argv, const std::string& qmp_socket,
              const std::string& log);
 
-// Last lines of a log for error messages; empty if unreadable.
-std::string log_tail(const std::string& log, std::size_t max_bytes = 600);
-
 }  // namespace lsm::qemu

@@ -13,6 +13,7 @@
 
 #include "core/subprocess.hpp"
 #include "qmp/client.hpp"
+#include "testing/temp_dir.hpp"
 
 using namespace std::chrono_literals;
 
@@ -22,10 +23,7 @@ namespace {
 class RealQemu : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/lsm-qmp-test.XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    socket_ = dir_ + "/qmp.sock";
+    socket_ = dir_.path() + "/qmp.sock";
     qemu_.emplace(Subprocess::spawn(
         {"qemu-system-x86_64", "-accel", "tcg", "-nodefaults", "-machine", "none",
          "-display", "none", "-S", "-qmp", "unix:" + socket_ + ",server=on,wait=off"}));
@@ -33,12 +31,10 @@ class RealQemu : public ::testing::Test {
       std::this_thread::sleep_for(10ms);
     ASSERT_TRUE(std::filesystem::exists(socket_)) << "QEMU did not create " << socket_;
   }
-  void TearDown() override {
-    qemu_.reset();
-    std::filesystem::remove_all(dir_);
-  }
+  void TearDown() override { qemu_.reset(); }
 
-  std::string dir_, socket_;
+  testing::TempDir dir_{"lsm-qmp-test"};
+  std::string socket_;
   std::optional<Subprocess> qemu_;
 };
 

@@ -10,7 +10,7 @@
 
 namespace lsm::vm {
 
-void save(const DestState& s, const std::string& path) {
+void save(const DestState& s) {
   json::Document d(rapidjson::kObjectType);
   auto& a = d.GetAllocator();
   json::add(d, "name", s.name, a);
@@ -25,18 +25,15 @@ void save(const DestState& s, const std::string& path) {
   json::Value created(rapidjson::kArrayType);
   for (const auto& c : s.created) created.PushBack(json::str(c, a), a);
   json::add(d, "created", std::move(created), a);
-  json::Value disks(rapidjson::kArrayType);
-  for (const auto& disk : s.disks) disks.PushBack(to_json(disk, a), a);
-  json::add(d, "disks", std::move(disks), a);
-  // Written aside and renamed, so a crash never leaves half a state file.
-  std::string tmp = path + ".tmp";
+  json::add(d, "disks", proto::to_json(s.disks, a), a);
+  std::string tmp = s.path + ".tmp";
   {
     UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
     if (!fd) throw SystemError("writing " + tmp, errno);
     write_all(fd.get(), json::to_string(d) + "\n", tmp);
     if (::fsync(fd.get()) < 0) throw SystemError("fsync " + tmp, errno);
   }
-  if (::rename(tmp.c_str(), path.c_str()) < 0) throw SystemError("renaming " + tmp, errno);
+  if (::rename(tmp.c_str(), s.path.c_str()) < 0) throw SystemError("renaming " + tmp, errno);
 }
 
 DestState load_dest_state(const std::string& path) {
@@ -51,6 +48,7 @@ DestState load_dest_state(const std::string& path) {
   if (!line) throw Error(path + " is empty");
   auto d = json::parse(*line, path);
   DestState s;
+  s.path = path;
   s.name = json::string_at(d, "name", "");
   s.backend = json::string_at(d, "backend", "");
   s.qmp = json::string_at(d, "qmp", "");
@@ -63,7 +61,7 @@ DestState load_dest_state(const std::string& path) {
   s.was_running = json::bool_at(d, "was_running", "");
   const auto& created = json::array_at(d, "created", "");
   for (const auto& c : created.GetArray()) s.created.emplace_back(c.GetString());
-  s.disks = disks_from_json(json::array_at(d, "disks", ""), "disks");
+  s.disks = proto::disks_from_json(json::array_at(d, "disks", ""), "disks");
   return s;
 }
 

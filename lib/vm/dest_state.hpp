@@ -8,23 +8,25 @@
 #include <string>
 #include <vector>
 
-#include "vm/disk.hpp"
+#include "proto/disk.hpp"
 
 namespace lsm::vm {
 
 struct DestState {
+  std::string path;  // where it is kept (not itself saved)
   std::string name;
-  std::string backend = "qemu";
+  std::string backend;  // the backend::kind_named() that prepared it
   std::string qmp;
   pid_t qemu_pid = 0;
   std::string xen_config;  // xen: the source's libxl domain configuration
   std::vector<pid_t> nbd_pids;  // xen: the qemu-nbd servers of the disks
   bool was_running = true;  // the source guest's run state to restore
   std::vector<std::string> created;  // image files this migration made
-  std::vector<Disk> disks;  // disks as mapped on this host
+  std::vector<proto::Disk> disks;  // disks as mapped on this host
 };
 
-void save(const DestState& s, const std::string& path);
+// Written aside, fsynced and renamed: a crash never leaves half a file.
+void save(const DestState& s);
 // Throws naming the path and what to do if there is no migration state.
 DestState load_dest_state(const std::string& path);
 

@@ -43,7 +43,7 @@ std::string format_name(libxl_disk_format f) {
 
 }  // namespace
 
-std::vector<vm::Disk> domain_disks(Libxl& x, std::uint32_t domid, const std::string& config_json,
+std::vector<proto::Disk> domain_disks(Libxl& x, std::uint32_t domid, const std::string& config_json,
                                    const std::vector<std::string>& shared_paths) {
   ParsedConfig p(x, config_json);
   const libxl_domain_config& cfg = p.cfg;
@@ -60,7 +60,7 @@ std::vector<vm::Disk> domain_disks(Libxl& x, std::uint32_t domid, const std::str
     if (!libxl_defbool_is_default(cfg.b_info.u.hvm.xen_platform_pci))
       platform_pci = libxl_defbool_val(cfg.b_info.u.hvm.xen_platform_pci);
   }
-  std::vector<vm::Disk> out;
+  std::vector<proto::Disk> out;
   for (int i = 0; i < cfg.num_disks; ++i) {
     const libxl_device_disk& d = cfg.disks[i];
     std::string vdev = d.vdev ? d.vdev : "disk" + std::to_string(i);
@@ -83,7 +83,7 @@ std::vector<vm::Disk> domain_disks(Libxl& x, std::uint32_t domid, const std::str
     auto info = json::parse(run_capture({"qemu-img", "info", "-U", "--output=json",
                                          "-f", format_name(d.format), file}),
                             file);
-    vm::Disk disk;
+    proto::Disk disk;
     disk.key = vdev;
     disk.file = file;
     disk.format = format_name(d.format);

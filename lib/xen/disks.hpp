@@ -11,14 +11,14 @@
 #include <string>
 #include <vector>
 
-#include "vm/disk.hpp"
+#include "proto/disk.hpp"
 #include "xen/libxl_ctx.hpp"
 
 namespace lsm::xen {
 
 // The domain's writable disks (key: the guest's vdev, e.g. xvda), sized
 // from their images. CD-ROMs and empty drives are left out.
-std::vector<vm::Disk> domain_disks(Libxl& x, std::uint32_t domid, const std::string& config_json,
+std::vector<proto::Disk> domain_disks(Libxl& x, std::uint32_t domid, const std::string& config_json,
                                    const std::vector<std::string>& shared_paths);
 
 }  // namespace lsm::xen

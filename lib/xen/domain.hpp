@@ -24,6 +24,10 @@ struct DomainInfo {
 
 const char* type_name(DomainType t);
 
+// The temporary names of a migrating domain, as xl migrate uses them.
+inline std::string incoming_name(const std::string& name) { return name + "--incoming"; }
+inline std::string migratedaway_name(const std::string& name) { return name + "--migratedaway"; }
+
 std::optional<std::uint32_t> lookup_domain(Libxl& x, const std::string& name);
 // Throws UsageError naming the domain if this host has none by that name.
 std::uint32_t find_domain(Libxl& x, const std::string& name);

@@ -1,7 +1,5 @@
 #include "xen/libxl_ctx.hpp"
 
-#include <fstream>
-
 extern "C" {
 #include <xenctrl.h>
 }
@@ -9,11 +7,12 @@ extern "C" {
 
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "core/util.hpp"
 
 namespace lsm::xen {
 
 Libxl::Libxl() {
-  if (!is_dom0())
+  if (!is_xen_dom0())
     throw Error("this host is not a Xen dom0 (/proc/xen/capabilities lacks control_d); "
                 "for plain QEMU VMs use --backend qemu");
   // libxl reports details (which xenstore path, which hypercall) itself;
@@ -46,13 +45,6 @@ xc_interface* Libxl::xc() {
 
 void check(int rc, const std::string& what) {
   if (rc) throw Error(what + ": libxl error " + std::to_string(rc));
-}
-
-bool is_dom0() {
-  std::ifstream caps("/proc/xen/capabilities");
-  std::string s;
-  std::getline(caps, s);
-  return s.find("control_d") != std::string::npos;
 }
 
 }  // namespace lsm::xen

@@ -35,7 +35,4 @@ class Libxl {
 // Throws Error("what: libxl error RC") unless rc is 0.
 void check(int rc, const std::string& what);
 
-// True on a Xen dom0 (the toolstack domain), where this backend works.
-bool is_dom0();
-
 }  // namespace lsm::xen

@@ -1,6 +1,5 @@
 #include "xen/nbd_server.hpp"
 
-#include <fcntl.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -14,7 +13,7 @@
 #include "core/error.hpp"
 #include "core/subprocess.hpp"
 #include "core/unique_fd.hpp"
-#include "qemu/launch.hpp"
+#include "core/util.hpp"
 
 namespace lsm::xen {
 
@@ -46,21 +45,15 @@ bool wait_gone(pid_t pid, std::chrono::seconds timeout) {
 NbdServer start_nbd_server(const std::string& image, const std::string& format,
                            const std::string& socket, const std::string& export_name,
                            const std::string& log) {
-  UniqueFd log_fd(::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
-  if (!log_fd) throw SystemError("opening " + log, errno);
   ::unlink(socket.c_str());
-  SpawnOptions so;
-  so.stdout_fd = log_fd.get();
-  so.stderr_fd = log_fd.get();
-  so.new_session = true;
   // -t: a reconnecting mirror must find it still there.
-  Subprocess p = Subprocess::spawn({"qemu-nbd", "-f", format, "-k", socket, "-x", export_name,
-                                    "-t", "--cache=writeback", image},
-                                   so);
+  Subprocess p = Subprocess::spawn_detached(
+      {"qemu-nbd", "-f", format, "-k", socket, "-x", export_name, "-t", "--cache=writeback", image},
+      log);
   auto deadline = std::chrono::steady_clock::now() + 30s;
   while (!accepts(socket)) {
     if (p.wait(0ms))
-      throw Error("qemu-nbd for " + image + " exited at start-up: " + qemu::log_tail(log));
+      throw Error("qemu-nbd for " + image + " exited at start-up: " + read_tail(log));
     if (std::chrono::steady_clock::now() > deadline)
       throw Error("qemu-nbd for " + image + " did not open " + socket + " within 30 s");
     std::this_thread::sleep_for(20ms);

@@ -15,11 +15,11 @@ Xenstore::Xenstore() : h_(xs_open(0)) {
   if (!h_) throw SystemError("connecting to xenstore", errno);
 }
 
-Xenstore::~Xenstore() { xs_close(h_); }
+void Xenstore::Close::operator()(xs_handle* h) const { xs_close(h); }
 
 std::optional<std::string> Xenstore::read(const std::string& path) {
   unsigned int len = 0;
-  void* v = xs_read(h_, XBT_NULL, path.c_str(), &len);
+  void* v = xs_read(h_.get(), XBT_NULL, path.c_str(), &len);
   if (!v) {
     if (errno == ENOENT) return std::nullopt;
     throw SystemError("reading xenstore " + path, errno);
@@ -30,18 +30,18 @@ std::optional<std::string> Xenstore::read(const std::string& path) {
 }
 
 void Xenstore::write(const std::string& path, const std::string& value) {
-  if (!xs_write(h_, XBT_NULL, path.c_str(), value.data(), value.size()))
+  if (!xs_write(h_.get(), XBT_NULL, path.c_str(), value.data(), value.size()))
     throw SystemError("writing xenstore " + path, errno);
 }
 
 void Xenstore::remove(const std::string& path) {
-  if (!xs_rm(h_, XBT_NULL, path.c_str()) && errno != ENOENT)
+  if (!xs_rm(h_.get(), XBT_NULL, path.c_str()) && errno != ENOENT)
     throw SystemError("removing xenstore " + path, errno);
 }
 
 std::vector<std::string> Xenstore::directory(const std::string& path) {
   unsigned int n = 0;
-  char** names = xs_directory(h_, XBT_NULL, path.c_str(), &n);
+  char** names = xs_directory(h_.get(), XBT_NULL, path.c_str(), &n);
   if (!names) {
     if (errno == ENOENT) return {};
     throw SystemError("listing xenstore " + path, errno);

@@ -2,6 +2,7 @@
 // (the guest's suspend control node, the device model's physmap entries).
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -14,9 +15,6 @@ namespace lsm::xen {
 class Xenstore {
  public:
   Xenstore();
-  ~Xenstore();
-  Xenstore(const Xenstore&) = delete;
-  Xenstore& operator=(const Xenstore&) = delete;
 
   std::optional<std::string> read(const std::string& path);
   void write(const std::string& path, const std::string& value);
@@ -28,7 +26,10 @@ class Xenstore {
   std::vector<std::pair<std::string, std::string>> subtree(const std::string& root);
 
  private:
-  xs_handle* h_;
+  struct Close {
+    void operator()(xs_handle* h) const;
+  };
+  std::unique_ptr<xs_handle, Close> h_;
 };
 
 }  // namespace lsm::xen

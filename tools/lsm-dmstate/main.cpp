@@ -9,27 +9,21 @@ int main(int argc, char** argv) {
   CLI::App app{"Phase 1 of a live migration with local disks: describe the VM on "
                "the source, prepare the destination to host it.",
                "lsm-dmstate"};
-  lsm::cli::add_common_options(app);
-
-  lsm::phases::DescribeOptions d;
-  auto* send = app.add_subcommand("send", "Source: write the VM's description to stdout");
-  send->add_option("NAME", d.name, "Domain name (QEMU -name, or the Xen domain's name)")->required();
-  send->add_option("--run-dir", d.run_dir, "Run directory (default $LSM_RUN_DIR or /run/lsm)");
-  send->add_option("--shared-disk", d.shared_disks, "A disk both hosts already see; not copied");
-  lsm::cli::add_backend_option(send, d.backend);
-  lsm::cli::on_run(send, [&] {
-    lsm::cli::resolve_backend(d.backend);
-    lsm::phases::describe(d, STDOUT_FILENO);
-  });
 
   lsm::phases::PrepareOptions p;
   auto* recv = app.add_subcommand(
       "receive", "Destination: read a description on stdin, create images (and start QEMU)");
-  recv->add_option("--run-dir", p.run_dir, "Run directory (default $LSM_RUN_DIR or /run/lsm)");
+  lsm::cli::add_run_dir_option(recv, p.run_dir);
   recv->add_option("--map", p.maps, "Rewrite path prefix OLD to NEW (OLD=NEW), repeatable");
   recv->add_flag("--reuse", p.reuse, "Use existing target images of the same size and format");
   recv->add_flag("--dry-run", p.dry_run, "Print the plan; create and start nothing");
   lsm::cli::on_run(recv, [&] { lsm::phases::prepare(p, STDIN_FILENO, STDOUT_FILENO); });
+
+  lsm::phases::DescribeOptions d;
+  auto* send =
+      lsm::cli::source_command(app, "send", "Source: write the VM's description to stdout", d);
+  send->add_option("--shared-disk", d.shared_disks, "A disk both hosts already see; not copied");
+  lsm::cli::on_run(send, [&] { lsm::phases::describe(d, STDOUT_FILENO); });
 
   return lsm::cli::run(app, argc, argv);
 }

@@ -5,47 +5,40 @@
 #include <unistd.h>
 
 #include "cli/main.hpp"
-#include "core/error.hpp"
 #include "phases/resume.hpp"
 #include "phases/rollback.hpp"
-#include "vm/names.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"Phase 4 of a live migration with local disks: commit on the "
                "destination and release the source, or roll back.",
                "lsm-resume"};
-  lsm::cli::add_common_options(app);
-
-  std::string name, run_dir, backend;
   bool rollback = false, quit = false;
 
-  auto* recv = app.add_subcommand("receive", "Destination: resume the guest here (the commit)");
-  recv->add_option("NAME", name, "Domain name")->required();
-  recv->add_option("--run-dir", run_dir, "Run directory (default $LSM_RUN_DIR or /run/lsm)");
+  lsm::phases::DestOptions d;
+  auto* recv =
+      lsm::cli::dest_command(app, "receive", "Destination: resume the guest here (the commit)", d);
   recv->add_flag("--rollback", rollback,
                  "Instead: stop the incoming QEMU or domain, delete the images this migration created");
   lsm::cli::on_run(recv, [&] {
     if (rollback)
-      lsm::phases::rollback_destination(lsm::vm::run_dir(run_dir), name);
+      lsm::phases::rollback_destination(d);
     else
-      lsm::phases::resume_destination(run_dir, name, STDOUT_FILENO);
+      lsm::phases::resume_destination(d, STDOUT_FILENO);
   });
 
-  auto* send = app.add_subcommand("send", "Source: quit after the commit, or roll back");
-  send->add_option("NAME", name, "Domain name")->required();
-  send->add_option("--run-dir", run_dir, "Run directory (default $LSM_RUN_DIR or /run/lsm)");
+  lsm::phases::SourceOptions s;
+  auto* send =
+      lsm::cli::source_command(app, "send", "Source: quit after the commit, or roll back", s);
   auto* q = send->add_flag("--quit", quit, "The destination runs the guest: quit the source QEMU (destroy the Xen domain)");
   auto* r = send->add_flag("--rollback", rollback,
                            "Cancel migration and mirrors, keep the guest running here");
   q->excludes(r);
-  lsm::cli::add_backend_option(send, backend);
   lsm::cli::on_run(send, [&] {
     if (!quit && !rollback) throw lsm::UsageError("send: give --quit or --rollback");
-    lsm::cli::resolve_backend(backend);
     if (rollback)
-      lsm::phases::rollback_source(lsm::vm::run_dir(run_dir), name, backend);
+      lsm::phases::rollback_source(s);
     else
-      lsm::phases::quit_source(run_dir, name, backend);
+      lsm::phases::quit_source(s);
   });
 
   return lsm::cli::run(app, argc, argv);

@@ -1,24 +1,17 @@
-#include "core/progress.hpp"
+#include "proto/progress.hpp"
 
 #include <unistd.h>
 
 #include <cstdio>
 
 #include "core/fd_io.hpp"
+#include "core/util.hpp"
 #include "json/json.hpp"
+#include "proto/message.hpp"
 
-namespace lsm {
+namespace lsm::proto {
 
 using Clock = std::chrono::steady_clock;
-
-std::string format_bytes(std::uint64_t bytes) {
-  char buf[32];
-  if (bytes >= (1ull << 30))
-    std::snprintf(buf, sizeof buf, "%.2f GiB", bytes / double(1ull << 30));
-  else
-    std::snprintf(buf, sizeof buf, "%.1f MiB", bytes / double(1ull << 20));
-  return buf;
-}
 
 Progress::Progress(std::string phase, bool json)
     : phase_(std::move(phase)), json_(json), tty_(::isatty(STDERR_FILENO) == 1),
@@ -50,10 +43,9 @@ void Progress::print(std::uint64_t done, std::uint64_t total, const std::string&
   double eta = rate > 0 && total > done ? (total - done) / rate : 0;
   std::string line;
   if (json_) {
-    json::Document d(rapidjson::kObjectType);
+    Message m = make_message("progress");
+    auto& d = m.doc;
     auto& a = d.GetAllocator();
-    json::add(d, "lsm", 1, a);
-    json::add(d, "type", "progress", a);
     json::add(d, "phase", phase_, a);
     json::add(d, "done", done, a);
     json::add(d, "total", total, a);
@@ -91,4 +83,4 @@ void Progress::print(std::uint64_t done, std::uint64_t total, const std::string&
   }
 }
 
-}  // namespace lsm
+}  // namespace lsm::proto

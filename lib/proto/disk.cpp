@@ -1,6 +1,6 @@
-#include "vm/disk.hpp"
+#include "proto/disk.hpp"
 
-namespace lsm::vm {
+namespace lsm::proto {
 
 json::Value to_json(const Disk& d, json::Allocator& a) {
   json::Value v(rapidjson::kObjectType);
@@ -11,6 +11,12 @@ json::Value to_json(const Disk& d, json::Allocator& a) {
   json::add(v, "virtual_size", d.virtual_size, a);
   json::add(v, "allocated", d.allocated, a);
   json::add(v, "shared", d.shared, a);
+  return v;
+}
+
+json::Value to_json(const std::vector<Disk>& disks, json::Allocator& a) {
+  json::Value v(rapidjson::kArrayType);
+  for (const auto& d : disks) v.PushBack(to_json(d, a), a);
   return v;
 }
 
@@ -33,4 +39,4 @@ std::vector<Disk> disks_from_json(const json::Value& array, const std::string& p
   return out;
 }
 
-}  // namespace lsm::vm
+}  // namespace lsm::proto

@@ -3,9 +3,9 @@
 // the Xen destination feeds libxl through, with the bytes discarded.
 #pragma once
 
-namespace lsm::phases {
+namespace lsm::xen {
 
 // Reads the stream on in_fd; writes a one-line JSON summary to out_fd.
-void check_xen_stream(int in_fd, int out_fd);
+void check_stream(int in_fd, int out_fd);
 
-}  // namespace lsm::phases
+}  // namespace lsm::xen

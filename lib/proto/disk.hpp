@@ -7,7 +7,7 @@
 
 #include "json/json.hpp"
 
-namespace lsm::vm {
+namespace lsm::proto {
 
 struct Disk {
   // Names the disk identically on both hosts, since both QEMUs run the same
@@ -22,7 +22,8 @@ struct Disk {
 };
 
 json::Value to_json(const Disk& d, json::Allocator& a);
+json::Value to_json(const std::vector<Disk>& disks, json::Allocator& a);
 Disk disk_from_json(const json::Value& v, const std::string& path);
 std::vector<Disk> disks_from_json(const json::Value& array, const std::string& path);
 
-}  // namespace lsm::vm
+}  // namespace lsm::proto

@@ -1,16 +1,16 @@
-#include "phases/xen_stream_check.hpp"
+#include "xen/stream_check.hpp"
 
 #include "core/fd_io.hpp"
 #include "json/json.hpp"
 #include "xen/libxl_stream.hpp"
 
-namespace lsm::phases {
+namespace lsm::xen {
 
-void check_xen_stream(int in_fd, int out_fd) {
+void check_stream(int in_fd, int out_fd) {
   FdReader in(in_fd, "stdin");
   std::uint64_t bytes = 0;
   auto s = with_context("libxl stream on stdin", [&] {
-    return xen::relay_libxl_stream(
+    return relay_libxl_stream(
         in, [&](std::string_view b) { bytes += b.size(); }, [] {});
   });
   json::Document d(rapidjson::kObjectType);
@@ -26,4 +26,4 @@ void check_xen_stream(int in_fd, int out_fd) {
   write_all(out_fd, json::to_string(d) + "\n", "stdout");
 }
 
-}  // namespace lsm::phases
+}  // namespace lsm::xen

@@ -1,12 +1,13 @@
-// Progress for one phase: a bar on a terminal, plain lines otherwise, JSON
-// lines with --json; always on stderr, since stdout carries data.
+// Progress for one phase: a bar on a terminal, plain lines otherwise,
+// "progress" messages with --json; always on stderr, since stdout carries
+// data.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <string>
 
-namespace lsm {
+namespace lsm::proto {
 
 class Progress {
  public:
@@ -29,6 +30,4 @@ class Progress {
   double rate_ = 0;  // bytes/s, smoothed
 };
 
-std::string format_bytes(std::uint64_t bytes);
-
-}  // namespace lsm
+}  // namespace lsm::proto

@@ -1,0 +1,30 @@
+// The small helpers every layer shares: files, time, units and what kind
+// of host this is. Nothing here knows about VMs or protocols.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace lsm {
+
+bool path_exists(const std::string& path);
+
+// Removes path; a path that is already gone is not an error.
+void remove_file(const std::string& path);
+
+// The last max_bytes of a log on one line, for error messages; empty if
+// unreadable.
+std::string read_tail(const std::string& path, std::size_t max_bytes = 600);
+
+// Seconds since the epoch, as messages and summaries carry times.
+double epoch_now();
+
+// "1.5 MiB", "2.00 GiB".
+std::string format_bytes(std::uint64_t bytes);
+
+// True on a Xen dom0 (the toolstack domain), read from /proc without
+// opening the Xen libraries.
+bool is_xen_dom0();
+
+}  // namespace lsm

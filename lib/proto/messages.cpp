@@ -1,0 +1,124 @@
+#include "proto/messages.hpp"
+
+#include <utility>
+
+namespace lsm::proto {
+
+namespace {
+
+// One message being built: its fields in the order docs/protocol.md shows,
+// then written as one checked line.
+class Out {
+ public:
+  explicit Out(const char* type) : m_(make_message(type)) {}
+  template <typename T>
+  Out& add(const char* key, T&& value) {
+    json::add(m_.doc, key, std::forward<T>(value), alloc());
+    return *this;
+  }
+  json::Allocator& alloc() { return m_.doc.GetAllocator(); }
+  void write(int fd, const std::string& what = "stdout") { write_message(fd, m_, what); }
+
+ private:
+  Message m_;
+};
+
+json::Value strings(const std::vector<std::string>& v, json::Allocator& a) {
+  json::Value out(rapidjson::kArrayType);
+  for (const auto& s : v) out.PushBack(json::str(s, a), a);
+  return out;
+}
+
+json::Value exports_json(const std::vector<Export>& exports, json::Allocator& a) {
+  json::Value list(rapidjson::kArrayType);
+  for (const auto& e : exports) {
+    json::Value v(rapidjson::kObjectType);
+    json::add(v, "key", e.key, a);
+    json::add(v, "export", e.name, a);
+    json::add(v, "socket", e.socket, a);
+    list.PushBack(v, a);
+  }
+  return list;
+}
+
+}  // namespace
+
+void write_vm(int fd, const Vm& m) {
+  Out out("vm");
+  out.add("name", m.name).add("backend", m.backend);
+  out.add("config", json::Value(m.config, out.alloc()));
+  out.add("disks", to_json(m.disks, out.alloc())).write(fd);
+}
+
+Vm read_vm(MessageReader& in) {
+  Message m = in.read("vm");
+  Vm v;
+  v.name = json::string_at(m.doc, "name", "vm");
+  v.backend = json::string_at(m.doc, "backend", "vm");
+  v.config.CopyFrom(json::object_at(m.doc, "config", "vm"), v.config.GetAllocator());
+  v.disks = disks_from_json(json::array_at(m.doc, "disks", "vm"), "vm.disks");
+  return v;
+}
+
+void write_prepared(int fd, const Prepared& m) {
+  Out out("prepared");
+  out.add("name", m.name).add("qmp", m.qmp).add("created", strings(m.created, out.alloc()));
+  out.write(fd);
+}
+
+void write_exports(int fd, const Exports& m) {
+  Out out("exports");
+  out.add("socket", m.socket).add("exports", exports_json(m.exports, out.alloc())).write(fd);
+}
+
+Exports read_exports(MessageReader& in) {
+  Message m = in.read("exports");
+  Exports x{json::string_at(m.doc, "socket", "exports"), {}};
+  for (const auto& v : json::array_at(m.doc, "exports", "exports").GetArray()) {
+    const json::Value* sock = json::find(v, "socket");
+    x.exports.push_back({json::string_at(v, "key", "exports[]"),
+                         json::string_at(v, "export", "exports[]"),
+                         sock && sock->IsString() ? sock->GetString() : x.socket});
+  }
+  return x;
+}
+
+void write_ram_stream(int fd, const RamStream& m) {
+  Out("ram-stream").add("name", m.name).add("backend", m.backend).write(fd, kStreamOut);
+}
+
+RamStream read_ram_stream(MessageReader& in) {
+  Message m = in.read("ram-stream");
+  return {json::string_at(m.doc, "name", "ram-stream"),
+          json::string_at(m.doc, "backend", "ram-stream")};
+}
+
+void write_ram_done(int fd, const RamDone& m) {
+  Out("ram-done")
+      .add("bytes", m.bytes)
+      .add("disk_bytes", m.disk_bytes)
+      .add("paused_at", m.paused_at)
+      .write(fd, kStreamOut);
+}
+
+RamDone read_ram_done(MessageReader& in) {
+  Message m = in.read("ram-done");
+  return {json::u64_at(m.doc, "bytes", "ram-done"), json::u64_at(m.doc, "disk_bytes", "ram-done"),
+          json::string_at(m.doc, "paused_at", "ram-done")};
+}
+
+void write_ram_result(int fd, const RamDone& received) {
+  Out("result")
+      .add("phase", "ram")
+      .add("ok", true)
+      .add("ram_bytes", received.bytes)
+      .add("disk_bytes", received.disk_bytes)
+      .add("paused_at", received.paused_at)
+      .write(fd);
+}
+
+void write_resume_result(int fd, double resumed_at) {
+  Out("result").add("phase", "resume").add("ok", true).add("resumed_at", timestamp(resumed_at)).write(fd);
+}
+
+}  // namespace lsm::proto

@@ -1,0 +1,225 @@
+// The QEMU backend on the destination host: a QEMU started from the
+// source's command line, waiting for the incoming migration, exports its
+// own disks over NBD until the commit.
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <chrono>
+#include <thread>
+
+#include "core/log.hpp"
+#include "core/subprocess.hpp"
+#include "core/util.hpp"
+#include "proto/frame.hpp"
+#include "proto/progress.hpp"
+#include "qemu/backend.hpp"
+#include "qemu/cmdline.hpp"
+#include "qemu/inventory.hpp"
+#include "qemu/launch.hpp"
+#include "qemu/migration.hpp"
+#include "vm/names.hpp"
+
+namespace lsm::qemu {
+
+using namespace std::chrono_literals;
+using backend::VmRef;
+
+namespace {
+
+std::vector<std::string> argv_here(const VmRef& vm, const proto::Vm& m, const vm::PathMap& map) {
+  std::vector<std::string> argv;
+  for (const auto& s : json::array_at(m.config, "argv", "vm.config").GetArray()) {
+    if (!s.IsString()) throw proto::ProtocolError("vm.config.argv: not all strings");
+    argv.emplace_back(s.GetString());
+  }
+  if (argv.empty()) throw proto::ProtocolError("vm.config.argv is empty");
+  return destination_argv(argv, json::string_at(m.config, "qmp", "vm.config"),
+                          vm::qmp_socket(vm.run_dir, vm.name), map);
+}
+
+std::string log_of(const VmRef& vm) { return vm::qemu_log(vm.run_dir, vm.name); }
+
+bool alive(pid_t pid) {
+  // Reap it first if it is our own child (prepare's failure path).
+  ::waitpid(pid, nullptr, WNOHANG);
+  return process_alive(pid);
+}
+
+// Only a process that is this migration's QEMU may be stopped: a pid from
+// the state file may have been reused by now.
+bool is_our_qemu(pid_t pid, const std::string& qmp) {
+  try {
+    for (const auto& a : read_cmdline(pid))
+      if (a.find(qmp) != std::string::npos) return true;
+  } catch (const Error&) {
+    // Gone, or not ours to read.
+  }
+  return false;
+}
+
+void stop_qemu(const vm::DestState& s) {
+  if (s.qemu_pid <= 0 || !alive(s.qemu_pid) || !is_our_qemu(s.qemu_pid, s.qmp)) return;
+  try {
+    qmp::Client qmp = qmp::Client::connect(s.qmp, 5s);
+    auto status = qmp.execute("query-status");
+    if (json::bool_at(status, "running", "query-status"))
+      throw IndeterminateError("the destination guest '" + s.name +
+                               "' is already running: it is the live copy now, "
+                               "not rolling it back");
+    qmp.execute("quit");
+  } catch (const qmp::QmpError& e) {
+    log::info("destination QEMU did not take quit (" + std::string(e.what()) +
+              "); terminating it");
+    ::kill(s.qemu_pid, SIGTERM);
+  } catch (const SystemError& e) {
+    ::kill(s.qemu_pid, SIGTERM);
+  }
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (alive(s.qemu_pid)) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      ::kill(s.qemu_pid, SIGKILL);
+      deadline += 10s;
+    }
+    std::this_thread::sleep_for(50ms);
+  }
+}
+
+void start_nbd_server(qmp::Client& qmp, const std::string& sock) {
+  with_context("starting the NBD server on " + sock, [&] {
+    json::Document args(rapidjson::kObjectType);
+    auto& a = args.GetAllocator();
+    json::Value addr(rapidjson::kObjectType), data(rapidjson::kObjectType);
+    json::add(data, "path", sock, a);
+    json::add(addr, "type", "unix", a);
+    json::add(addr, "data", std::move(data), a);
+    json::add(args, "addr", std::move(addr), a);
+    qmp.execute("nbd-server-start", &args);
+  });
+}
+
+void add_export(qmp::Client& qmp, const proto::Disk& d, const std::string& name) {
+  std::string node = node_for_key(qmp, d.key);
+  with_context("disk " + d.key + ": exporting " + d.file, [&] {
+    json::Document args(rapidjson::kObjectType);
+    auto& a = args.GetAllocator();
+    json::add(args, "type", "nbd", a);
+    json::add(args, "id", name, a);
+    json::add(args, "node-name", node, a);
+    json::add(args, "name", name, a);
+    json::add(args, "writable", true, a);
+    qmp.execute("block-export-add", &args);
+  });
+}
+
+std::string plan(const VmRef& vm, const proto::Vm& m,
+                                          const vm::PathMap& map) {
+  std::string qmp_path = vm::qmp_socket(vm.run_dir, vm.name);
+  if (path_exists(qmp_path)) {
+    bool alive = false;
+    try {
+      qmp::Client::connect(qmp_path, std::chrono::milliseconds(2000));
+      alive = true;
+    } catch (const Error&) {
+      // A stale socket from a dead QEMU: launch() replaces it.
+    }
+    if (alive)
+      throw Error("domain '" + vm.name + "' already runs on the destination (" + qmp_path +
+                  " answers)");
+  }
+  std::string text = "destination QEMU:";
+  for (const auto& s : argv_here(vm, m, map)) text += " " + s;
+  return text;
+}
+
+void start(const VmRef& vm, const proto::Vm& m, const vm::PathMap& map,
+                                    vm::DestState& state) {
+  vm::qemu_dir(vm.run_dir);
+  state.qmp = vm::qmp_socket(vm.run_dir, vm.name);
+  state.qemu_pid = launch(argv_here(vm, m, map), state.qmp, log_of(vm));
+  save(state);
+  qmp::Client qmp = qmp::Client::connect(state.qmp);
+  enable_capabilities(qmp, {"late-block-activate", "events"});
+  log::info("destination QEMU pid " + std::to_string(state.qemu_pid));
+}
+
+proto::Exports export_disks(const VmRef& vm, vm::DestState& state) {
+  qmp::Client qmp = qmp::Client::connect(state.qmp);
+  proto::Exports out;
+  out.socket = vm::nbd_socket(vm.run_dir, vm.name);
+  start_nbd_server(qmp, out.socket);
+  for (const auto& d : state.disks) {
+    if (d.shared) continue;
+    std::string name = "lsm-" + std::to_string(out.exports.size());
+    add_export(qmp, d, name);
+    out.exports.push_back({d.key, name, out.socket});
+  }
+  return out;
+}
+
+void receive_ram(const VmRef& vm, vm::DestState& state, FdReader& in, bool json) {
+  qmp::Client qmp = qmp::Client::connect(state.qmp);
+  auto [ours, theirs] = stream_pair();
+  migrate_over_fd(qmp, "migrate-incoming", std::move(theirs));
+  proto::Progress progress("ram received", json);
+  proto::FrameReader frames(in, "RAM stream");
+  try {
+    while (auto chunk = frames.next()) {
+      write_all(ours.get(), *chunk, "the destination QEMU");
+      progress.update(frames.total(), 0);
+    }
+  } catch (const std::exception& e) {
+    ::shutdown(ours.get(), SHUT_RDWR);
+    throw Error(lsm::describe(e) + " (destination QEMU log: " + read_tail(log_of(vm), 300) + ")");
+  }
+  ::shutdown(ours.get(), SHUT_WR);
+  for (;;) {
+    auto e = qmp.wait_event("MIGRATION", 120s);
+    std::string st = migration_status(e);
+    if (st == "completed") break;
+    if (st == "failed" || st == "cancelled")
+      throw Error("incoming migration " + st + ": " + migration_error(qmp) +
+                  " (QEMU log: " + read_tail(log_of(vm), 300) + ")");
+  }
+  progress.finish(frames.total(), 0, "complete");
+}
+
+double resume(const VmRef& vm, const vm::DestState& state) {
+  qmp::Client qmp = qmp::Client::connect(state.qmp);
+  std::string st = migration_status(qmp);
+  if (st != "completed")
+    throw Error("incoming migration of '" + vm.name + "' is not complete (status " + st +
+                "); not resuming");
+  try {
+    qmp.execute("nbd-server-stop");
+  } catch (const qmp::ExecuteError& e) {
+    // Nothing was exported when every disk was shared.
+    log::info("nbd-server-stop: " + std::string(e.what()));
+  }
+  remove_file(vm::nbd_socket(vm.run_dir, vm.name));
+  double resumed_at = 0;
+  if (state.was_running) {
+    qmp.execute("cont");
+    resumed_at = qmp.wait_event("RESUME", 30s).timestamp();
+  }
+  auto status = qmp.execute("query-status");
+  if (state.was_running && !json::bool_at(status, "running", "query-status"))
+    throw Error("guest '" + vm.name + "' did not keep running after cont (status " +
+                json::string_at(status, "status", "query-status") + ")");
+  return resumed_at;
+}
+
+void rollback(const VmRef& vm, const vm::DestState& state) {
+  stop_qemu(state);
+  remove_file(vm::nbd_socket(vm.run_dir, vm.name));
+  if (!state.qmp.empty()) remove_file(state.qmp);
+}
+
+}  // namespace
+
+backend::DestinationOps destination_ops() {
+  return {.plan = plan, .start = start, .export_disks = export_disks,
+          .receive_ram = receive_ram, .resume = resume, .rollback = rollback};
+}
+
+}  // namespace lsm::qemu

@@ -1,0 +1,235 @@
+// The QEMU backend on the source host: the operator's QEMU, reached on its
+// QMP socket in the run directory.
+#include <sys/socket.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include "core/log.hpp"
+#include "core/subprocess.hpp"
+#include "core/util.hpp"
+#include "mirror/jobs.hpp"
+#include "proto/frame.hpp"
+#include "proto/progress.hpp"
+#include "qemu/backend.hpp"
+#include "qemu/cmdline.hpp"
+#include "qemu/inventory.hpp"
+#include "qemu/migration.hpp"
+#include "vm/names.hpp"
+
+namespace lsm::qemu {
+
+using namespace std::chrono_literals;
+using backend::VmRef;
+
+namespace {
+
+// QEMU's own default caps migration at 128 MiB/s; "unlimited" must say so.
+constexpr std::uint64_t kUnlimited = 1ull << 40;
+
+qmp::Client connect_source(const VmRef& vm) {
+  std::string sock = vm::qmp_socket(vm.run_dir, vm.name);
+  if (!path_exists(sock))
+    throw UsageError("unknown domain '" + vm.name + "': no QMP socket " + sock +
+                     " (start QEMU with -name " + vm.name + " -qmp unix:" + sock +
+                     ",server=on,wait=off)");
+  return qmp::Client::connect(sock);
+}
+
+bool guest_running(qmp::Client& qmp) {
+  return json::bool_at(qmp.execute("query-status"), "running", "query-status");
+}
+
+class QemuDeviceModel : public backend::DeviceModel {
+ public:
+  explicit QemuDeviceModel(const VmRef& vm) : qmp_(connect_source(vm)) {}
+  void with_qmp(const std::function<void(qmp::Client&)>& fn) { fn(qmp_); }
+  std::string node_of(qmp::Client& qmp, const std::string& key) {
+    return node_for_key(qmp, key);
+  }
+  bool guest_running() { return qemu::guest_running(qmp_); }
+
+ private:
+  qmp::Client qmp_;
+};
+
+// Copies QEMU's outgoing stream into frames on out_fd, on its own thread so
+// QMP stays responsive while the bytes flow.
+class Pump {
+ public:
+  Pump(int from, int out_fd) : writer_(out_fd, proto::kStreamOut) {
+    thread_ = std::thread([this, from] { run(from); });
+  }
+  ~Pump() {
+    if (thread_.joinable()) thread_.join();
+  }
+  void join() { thread_.join(); }
+  std::uint64_t bytes() const { return bytes_; }
+  const std::string& error() const { return error_; }
+  proto::FrameWriter& writer() { return writer_; }
+
+ private:
+  void run(int from) {
+    try {
+      FdReader in(from, "QEMU's migration stream");
+      for (std::string s; !(s = in.read_some(1 << 20, Deadline::never())).empty();) {
+        writer_.data(s);
+        bytes_ += s.size();
+      }
+    } catch (const std::exception& e) {
+      error_ = lsm::describe(e);
+      // QEMU must see its stream break too, or it would wait forever.
+      ::shutdown(from, SHUT_RDWR);
+    }
+  }
+
+  proto::FrameWriter writer_;
+  std::thread thread_;
+  std::atomic<std::uint64_t> bytes_{0};
+  std::string error_;
+};
+
+class QemuRamSender : public backend::RamSender {
+ public:
+  QemuRamSender(const VmRef& vm, const backend::RamLimits& limits)
+      : qmp_(connect_source(vm)), json_(limits.json) {
+    enable_capabilities(qmp_, {"pause-before-switchover", "events"});
+    json::Document args(rapidjson::kObjectType);
+    auto& a = args.GetAllocator();
+    json::add(args, "downtime-limit", limits.downtime_ms, a);
+    json::add(args, "max-bandwidth", limits.bandwidth ? limits.bandwidth : kUnlimited, a);
+    qmp_.execute("migrate-set-parameters", &args);
+  }
+
+  backend::RamSent send(int out_fd, const backend::FinishDisks& finish_disks) {
+    auto [ours, theirs] = stream_pair();
+    Pump pump(ours.get(), out_fd);
+    backend::RamSent sent;
+    try {
+      migrate_over_fd(qmp_, "migrate", std::move(theirs));
+      sent = follow(pump, finish_disks);
+    } catch (...) {
+      try {
+        qmp_.execute("migrate_cancel");
+      } catch (const std::exception& e) {
+        log::error("migrate_cancel after failure: " + lsm::describe(e));
+      }
+      ::shutdown(ours.get(), SHUT_RDWR);
+      pump.join();
+      throw;
+    }
+    pump.join();
+    if (!pump.error().empty()) throw Error("RAM stream: " + pump.error());
+    pump.writer().end();
+    sent.ram_bytes = pump.bytes();
+    return sent;
+  }
+
+ private:
+  // Follows the migration to its end, finishing the disks at the switchover.
+  backend::RamSent follow(Pump& pump, const backend::FinishDisks& finish_disks) {
+    proto::Progress progress("ram", json_);
+    backend::RamSent sent;
+    for (;;) {
+      if (auto stop = qmp_.next_event("STOP", 0ms)) sent.paused_at = stop->timestamp();
+      auto e = qmp_.next_event("MIGRATION", 500ms);
+      if (!e) {
+        auto info = qmp_.execute("query-migrate");
+        if (const json::Value* ram = json::find(info, "ram"))
+          progress.update(json::u64_at(*ram, "transferred", "ram"),
+                          json::u64_at(*ram, "total", "ram"));
+        continue;
+      }
+      std::string st = migration_status(*e);
+      log::debug("migration status " + st);
+      if (st == "pre-switchover") {
+        // The guest is paused and no more guest writes can happen: this is
+        // the disks' consistent point, before any device state is sent.
+        if (finish_disks) sent.disk_bytes = finish_disks(qmp_);
+        json::Document args(rapidjson::kObjectType);
+        json::add(args, "state", "pre-switchover", args.GetAllocator());
+        qmp_.execute("migrate-continue", &args);
+      } else if (st == "completed") {
+        break;
+      } else if (st == "failed" || st == "cancelled") {
+        throw Error("RAM migration " + st + ": " + migration_error(qmp_) +
+                    (pump.error().empty() ? "" : " (" + pump.error() + ")"));
+      }
+    }
+    if (auto stop = qmp_.next_event("STOP", 0ms)) sent.paused_at = stop->timestamp();
+    progress.finish(pump.bytes(), pump.bytes(), "switched over");
+    return sent;
+  }
+
+  qmp::Client qmp_;
+  bool json_;
+};
+
+bool migration_active(qmp::Client& qmp) {
+  std::string st = migration_status(qmp);
+  return st != "completed" && st != "failed" && st != "cancelled" && st != "none";
+}
+
+backend::Description describe(const VmRef& vm,
+                                           const std::vector<std::string>& shared_disks) {
+  qmp::Client qmp = connect_source(vm);
+  backend::Description d;
+  d.disks = list_disks(qmp, shared_disks);
+  bool running = guest_running(qmp);
+  auto& a = d.config.GetAllocator();
+  json::Value args(rapidjson::kArrayType);
+  for (const auto& s : read_cmdline(qmp.peer_pid())) args.PushBack(json::str(s, a), a);
+  json::add(d.config, "argv", std::move(args), a);
+  json::add(d.config, "qmp", vm::qmp_socket(vm.run_dir, vm.name), a);
+  json::add(d.config, "running", running, a);
+  json::add(d.config, "qemu_version", qmp.qemu_version(), a);
+  return d;
+}
+
+void quit(const VmRef& vm) {
+  qmp::Client qmp = connect_source(vm);
+  std::string st = migration_status(qmp);
+  if (st != "completed")
+    throw Error("source migration of '" + vm.name + "' is not complete (status " + st +
+                "); refusing to quit the source QEMU");
+  if (guest_running(qmp))
+    throw Error("source guest '" + vm.name + "' is running; refusing to quit it");
+  pid_t pid = qmp.peer_pid();
+  qmp.execute("quit");
+  auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (process_alive(pid)) {
+    if (std::chrono::steady_clock::now() > deadline)
+      throw Error("source QEMU (pid " + std::to_string(pid) + ") did not exit within 30 s of quit");
+    std::this_thread::sleep_for(50ms);
+  }
+}
+
+void rollback(const VmRef& vm,
+                                  const std::optional<vm::SourceState>& recorded) {
+  qmp::Client qmp = connect_source(vm);
+  if (migration_active(qmp)) {
+    qmp.execute("migrate_cancel");
+    auto deadline = std::chrono::steady_clock::now() + 30s;
+    while (migration_active(qmp)) {
+      if (std::chrono::steady_clock::now() > deadline)
+        throw Error("migration did not stop within 30 s of migrate_cancel");
+      std::this_thread::sleep_for(50ms);
+    }
+  }
+  mirror::abort_all(qmp);
+  // Without a record phase 2 never started, so lsm did not pause the guest.
+  if (!guest_running(qmp) && recorded && recorded->was_running) {
+    qmp.execute("cont");
+    log::notice("guest " + vm.name + " resumed on the source");
+  }
+}
+
+}  // namespace
+
+backend::SourceOps source_ops() {
+  return {.describe = describe, .device_model = backend::construct<QemuDeviceModel>,
+          .ram_sender = backend::construct<QemuRamSender>, .quit = quit, .rollback = rollback};
+}
+
+}  // namespace lsm::qemu
