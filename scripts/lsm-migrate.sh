@@ -2,17 +2,23 @@
 # lsm-migrate.sh: live-migrate a VM and its local disks to another host.
 #
 # Chains the four phase tools source-to-destination over one ssh connection,
-# like xl migrate's ssh pipeline. Exit 0 only when the VM runs on the
-# destination; 1 when it failed and the VM runs on the source, untouched;
-# 2 on bad usage; 3 when the state is undefined: check both hosts.
+# like xl migrate's ssh pipeline, and coordinates the commit: the
+# destination runs the guest only on this host's "go", which is said once,
+# on the phase 3 channel, after the destination reported the VM ready.
+# Exit 0 only when the VM runs on the destination; 1 when it failed and the
+# VM runs on the source, untouched; 2 on bad usage; 3 when only a later
+# `lsm-migrate.sh --recover DOMAIN HOST` can tell (the message says so).
 set -euo pipefail
 
 prog=lsm-migrate
 usage() {
     cat <<'EOF'
 Usage: lsm-migrate.sh [options] DOMAIN HOST
+       lsm-migrate.sh --recover [options] DOMAIN HOST
 
-Live-migrate the running VM DOMAIN and its local disks to HOST.
+Live-migrate the running VM DOMAIN and its local disks to HOST. With
+--recover, settle a migration that was interrupted (exit 3, or the
+orchestrator killed): finish it if HOST committed, else roll it back.
 
 Options:
   -s SSHCMD             command to reach HOST (default: ssh); with -s '' HOST
@@ -24,14 +30,20 @@ Options:
   --reuse               use existing destination images of the right size
   --bandwidth MIB       MiB/s for the whole migration (default: unlimited)
   --downtime MS         longest acceptable guest pause (default: 300)
+  --max-pause MS        the source resumes the guest if the switchover takes
+                        longer than this (default: 30000)
   --write-blocking      guest writes wait for the destination (for guests
                         that write faster than the link)
   --dry-run             print the plan; change nothing on either host
   --json                progress and summary as JSON lines
+  --recover             settle an interrupted migration of DOMAIN to HOST
   --run-dir DIR         local run directory (default: $LSM_RUN_DIR or /run/lsm)
   --remote-run-dir DIR  the destination's (default: same as local)
   --remote-bindir DIR   where the lsm tools are on HOST (default: same as here)
   -h, --help            this help
+
+ssh runs with ServerAliveInterval=5 and ServerAliveCountMax=3, so a silent
+link is noticed within 15 s; -s 'ssh -o ServerAliveInterval=N' overrides.
 EOF
 }
 
@@ -50,8 +62,10 @@ shared=()
 reuse=()
 bandwidth=
 downtime=300
+max_pause=30000
 write_blocking=()
 dry_run=0
+recover=0
 json=()
 run_dir="${LSM_RUN_DIR:-/run/lsm}"
 remote_run_dir=
@@ -68,8 +82,10 @@ while (($#)); do
         --reuse) reuse=(--reuse); shift ;;
         --bandwidth) bandwidth="${2:?}"; shift 2 ;;
         --downtime) downtime="${2:?}"; shift 2 ;;
+        --max-pause) max_pause="${2:?}"; shift 2 ;;
         --write-blocking) write_blocking=(--write-blocking); shift ;;
         --dry-run) dry_run=1; shift ;;
+        --recover) recover=1; shift ;;
         --json) json=(--json); shift ;;
         --run-dir) run_dir="${2:?}"; shift 2 ;;
         --remote-run-dir) remote_run_dir="${2:?}"; shift 2 ;;
@@ -85,9 +101,11 @@ domain="$1"
 host="$2"
 [[ "$domain" =~ ^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$ ]] ||
     die_usage "invalid domain name '$domain'"
+[[ -n "$host" && "$host" != -* ]] || die_usage "invalid host '$host'"
 [[ -z "$bandwidth" || "$bandwidth" =~ ^[0-9]+([.][0-9]+)?$ ]] ||
     die_usage "--bandwidth wants MiB/s, got '$bandwidth'"
 [[ "$downtime" =~ ^[1-9][0-9]*$ ]] || die_usage "--downtime wants milliseconds, got '$downtime'"
+[[ "$max_pause" =~ ^[1-9][0-9]*$ ]] || die_usage "--max-pause wants milliseconds, got '$max_pause'"
 remote_run_dir="${remote_run_dir:-$run_dir}"
 
 # The tools: beside this script once installed, in build/bin in a checkout.
@@ -110,6 +128,24 @@ case "$backend" in
     *) die_usage "unknown backend '$backend' (qemu or xen)" ;;
 esac
 be=(--backend "$backend")
+rdir=(--run-dir "$run_dir")
+rrdir=(--run-dir "$remote_run_dir")
+
+# One lsm-migrate.sh per domain on this host, for the whole run (the tools
+# inherit the lock; the ssh master must not, it may outlive us). A dry run
+# changes nothing, not even this.
+if ((dry_run)); then
+    exec {lock_fd}</dev/null
+else
+    for d in "$run_dir" "$run_dir/lsm"; do
+        [[ -d "$d" ]] || mkdir -m 700 "$d"
+    done
+    exec {lock_fd}>"$run_dir/lsm/$domain.migrate.lock"
+    if ! flock -n "$lock_fd"; then
+        say "another lsm-migrate.sh is working on $domain on this host; wait for it to end"
+        exit 1
+    fi
+fi
 
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/lsm-migrate.XXXXXX")"
 ctl="$tmp/ssh-control"
@@ -117,15 +153,16 @@ ssh_argv=()
 read -r -a ssh_argv <<<"$ssh_cmd"
 master=0
 fwd_specs=()
+job_pid=
 
 cleanup() {
     # The master may be dead already (a broken link): nothing left to stop.
     if ((master)); then
         local spec
         for spec in "${fwd_specs[@]}"; do
-            "${ssh_argv[@]}" -o ControlPath="$ctl" -O cancel -L "$spec" "$host" 2>/dev/null || true
+            "${ssh_argv[@]}" -o ControlPath="$ctl" -O cancel -L "$spec" -- "$host" 2>/dev/null || true
         done
-        "${ssh_argv[@]}" -o ControlPath="$ctl" -O exit "$host" 2>/dev/null || true
+        "${ssh_argv[@]}" -o ControlPath="$ctl" -O exit -- "$host" 2>/dev/null || true
     fi
     rm -rf "$tmp"
 }
@@ -141,7 +178,8 @@ remote() {
     if ((${#ssh_argv[@]} == 0)); then
         bash -c "$host $cmd"
     else
-        "${ssh_argv[@]}" -o ControlPath="$ctl" -o ControlMaster=no "$host" "$cmd"
+        "${ssh_argv[@]}" -o ControlPath="$ctl" -o ControlMaster=no -o ConnectTimeout=10 \
+            -- "$host" "$cmd"
     fi
 }
 
@@ -151,71 +189,123 @@ local_tool() {
     "$bindir/$tool" "$@"
 }
 
+# Runs "$@" as a job of its own process group and waits for it: bash runs a
+# trap only between commands, and `wait` is one it interrupts, so a signal
+# is handled at once, and stop_job can end the whole job (ssh included).
+set -m
+run_job() {
+    "$@" &
+    job_pid=$!
+    local rc=0
+    wait "$job_pid" || rc=$?
+    job_pid=
+    return "$rc"
+}
+stop_job() {
+    [[ -n "$job_pid" ]] || return 0
+    kill -TERM -- "-$job_pid" 2>/dev/null || true
+    wait "$job_pid" 2>/dev/null || true
+    job_pid=
+}
+
 now() { printf '%s\n' "$EPOCHREALTIME"; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
-field() { sed -n "s/.*\"$2\":\"\{0,1\}\([0-9.]*\).*/\1/p" "$1"; }
+field() { sed -n "s/.*\"$2\":\"\{0,1\}\([0-9.]*\).*/\1/p" "$1" | head -n 1; }
+
+# The destination committed: make sure its copy runs, end the source copy,
+# then let the destination forget the commit.
+finish_commit() {
+    if ! remote lsm-resume receive "$domain" "${rrdir[@]}" "${verbose[@]}" >/dev/null; then
+        say "$domain is committed on $host but does not run there: CHECK $host, then: $prog --recover $domain $host"
+        exit 3
+    fi
+    if ! local_tool lsm-resume send "$domain" --quit "${be[@]}" "${rdir[@]}" "${verbose[@]}"; then
+        say "$domain runs on $host, but the paused source copy did not quit: stop it by hand, then: $prog --recover $domain $host"
+        exit 0
+    fi
+    remote lsm-resume receive "$domain" --release "${rrdir[@]}" "${verbose[@]}" ||
+        say "$domain runs on $host; to let $host forget the migration, run: $prog --recover $domain $host"
+}
+
+# The source said "go" (or has no copy left to resume): the destination's
+# answer decides. Its rollback either refuses (3: it committed, its copy is
+# the VM) or succeeds, after which it can never commit.
+ask_destination() {
+    local rc=0
+    remote lsm-resume receive "$domain" --rollback "${rrdir[@]}" "${verbose[@]}" || rc=$?
+    if ((rc == 3)); then
+        finish_commit
+        say "$domain runs on $host"
+        exit 0
+    elif ((rc == 0)); then
+        if local_tool lsm-resume send "$domain" --rollback --not-committed "${be[@]}" "${rdir[@]}" \
+            "${verbose[@]}"; then
+            say "migration of $domain failed; it keeps running on the source"
+            exit 1
+        fi
+        say "$host did not run $domain, and it could not be resumed here: CHECK this host"
+        exit 3
+    fi
+    say "cannot learn from $host whether it runs $domain: when it is reachable, run: $prog --recover $domain $host"
+    exit 3
+}
+
+# Ends a migration that will not complete by itself, whatever state it is
+# in: a failed phase, a signal, or --recover. Idempotent; never interrupted.
+settle() {
+    trap '' INT TERM HUP
+    stop_job
+    [[ -z "$1" ]] || say "$1; rolling back"
+    local rc=0
+    local_tool lsm-resume send "$domain" --rollback "${be[@]}" "${rdir[@]}" "${verbose[@]}" || rc=$?
+    if ((rc == 0)); then
+        # The source copy runs: before "go" the destination's never could.
+        if ! remote lsm-resume receive "$domain" --rollback "${rrdir[@]}" "${verbose[@]}"; then
+            say "$domain runs on the source; clean up $host with: $prog --recover $domain $host"
+            exit 1
+        fi
+        if [[ -n "$1" ]]; then
+            say "migration of $domain failed; it keeps running on the source"
+        else
+            say "settled: $domain runs on the source, $host holds nothing of it"
+        fi
+        exit 1
+    fi
+    ((rc == 3)) || say "could not resume $domain on the source; asking $host"
+    ask_destination
+}
 
 if ((${#ssh_argv[@]})); then
     if ! "${ssh_argv[@]}" -o ControlMaster=yes -o ControlPath="$ctl" -o ControlPersist=no \
-        -f -N "$host" 2>"$tmp/ssh.err" </dev/null; then
+        -o ServerAliveInterval=5 -o ServerAliveCountMax=3 \
+        -f -N -- "$host" 2>"$tmp/ssh.err" </dev/null {lock_fd}>&-; then
         say "cannot reach $host with '$ssh_cmd': $(tr '\n' ' ' <"$tmp/ssh.err")"
         exit 1
     fi
     master=1
 fi
 
-rdir=(--run-dir "$run_dir")
-rrdir=(--run-dir "$remote_run_dir")
+if ((recover)); then
+    settle ""
+fi
+
 t_start="$(now)"
 
 # Phase 1. The source side runs first on its own so that a bad domain gives
 # one error line, before anything touches the destination.
-local_tool lsm-dmstate send "$domain" "${be[@]}" "${rdir[@]}" "${shared[@]}" "${verbose[@]}" \
-    >"$tmp/vm.json" || exit 1
 if ((dry_run)); then
+    local_tool lsm-dmstate send "$domain" --dry-run "${be[@]}" "${rdir[@]}" "${shared[@]}" \
+        "${verbose[@]}" >"$tmp/vm.json" || exit 1
     remote lsm-dmstate receive "${rrdir[@]}" "${maps[@]}" "${reuse[@]}" --dry-run \
         "${verbose[@]}" <"$tmp/vm.json"
     exit
 fi
+local_tool lsm-dmstate send "$domain" "${be[@]}" "${rdir[@]}" "${shared[@]}" "${verbose[@]}" \
+    >"$tmp/vm.json" || exit 1
 
-committing=0
-fail() {
-    local phase="$1"
-    trap - INT HUP
-    say "$phase failed; rolling back"
-    if ((committing)); then
-        # The resume may have reached the destination: only its own answer
-        # tells whether the guest runs there now.
-        local rc=0
-        remote lsm-resume receive "$domain" --rollback "${rrdir[@]}" "${verbose[@]}" || rc=$?
-        if ((rc == 3)); then
-            say "the guest already runs on $host; quitting the source copy"
-            local_tool lsm-resume send "$domain" --quit "${be[@]}" "${rdir[@]}" "${verbose[@]}" || true
-            exit 0
-        elif ((rc != 0)); then
-            say "cannot tell whether $domain runs on $host: CHECK BOTH HOSTS before resuming anything"
-            exit 3
-        fi
-    fi
-    # Before the commit the destination guest never ran, so resuming the
-    # source is always safe, even with the destination unreachable.
-    if ! local_tool lsm-resume send "$domain" --rollback "${be[@]}" "${rdir[@]}" "${verbose[@]}"; then
-        say "could not resume $domain on the source: CHECK IT (lsm-resume send $domain --rollback)"
-        exit 3
-    fi
-    if ! ((committing)) &&
-        ! remote lsm-resume receive "$domain" --rollback "${rrdir[@]}" "${verbose[@]}"; then
-        say "$domain runs on the source; clean up $host with: lsm-resume receive $domain --rollback"
-        exit 1
-    fi
-    say "migration of $domain failed; it keeps running on the source"
-    exit 1
-}
-
-# Ctrl-C reaches the tools too (one process group); then roll back here.
-trap 'fail "interrupted migration"' INT HUP
-remote lsm-dmstate receive "${rrdir[@]}" "${maps[@]}" "${reuse[@]}" "${verbose[@]}" \
-    <"$tmp/vm.json" >"$tmp/prepared.json" || fail "phase 1 (prepare destination)"
+trap 'settle "interrupted migration"' INT TERM HUP
+run_job remote lsm-dmstate receive "${rrdir[@]}" "${maps[@]}" "${reuse[@]}" "${verbose[@]}" \
+    <"$tmp/vm.json" >"$tmp/prepared.json" || settle "phase 1 (prepare destination) failed"
 t_prepared="$(now)"
 
 # Phase 2. The destination's NBD sockets (one for a QEMU destination, one
@@ -223,8 +313,8 @@ t_prepared="$(now)"
 # listens on TCP.
 bw=()
 [[ -n "$bandwidth" ]] && bw=(--bandwidth "$bandwidth")
-remote lsm-mirror receive "$domain" "${rrdir[@]}" "${verbose[@]}" >"$tmp/exports.json" ||
-    fail "phase 2 (mirror)"
+run_job remote lsm-mirror receive "$domain" "${rrdir[@]}" "${verbose[@]}" \
+    </dev/null >"$tmp/exports.json" || settle "phase 2 (mirror) failed"
 sockets=()
 if ((master)); then
     mkdir "$tmp/nbd"
@@ -234,39 +324,51 @@ if ((master)); then
         [[ -n "$nbd_remote" ]] || continue
         spec="$tmp/nbd/${nbd_remote##*/}:$nbd_remote"
         fwd_specs+=("$spec")
-        "${ssh_argv[@]}" -o ControlPath="$ctl" -O forward -L "$spec" "$host" 2>"$tmp/fwd.err" ||
-            { say "ssh forwarding of $nbd_remote failed: $(tr '\n' ' ' <"$tmp/fwd.err")"; fail "phase 2 (mirror)"; }
+        "${ssh_argv[@]}" -o ControlPath="$ctl" -O forward -L "$spec" -- "$host" 2>"$tmp/fwd.err" ||
+            settle "phase 2 (mirror) failed: ssh forwarding of $nbd_remote: $(tr '\n' ' ' <"$tmp/fwd.err")"
     done < <(grep -o '"socket":"[^"]*"' "$tmp/exports.json" | sed 's/^"socket":"//; s/"$//' | sort -u)
 fi
-local_tool lsm-mirror send "$domain" "${be[@]}" "${rdir[@]}" "${sockets[@]}" "${bw[@]}" \
+run_job local_tool lsm-mirror send "$domain" "${be[@]}" "${rdir[@]}" "${sockets[@]}" "${bw[@]}" \
     "${write_blocking[@]}" "${json[@]}" "${verbose[@]}" <"$tmp/exports.json" ||
-    fail "phase 2 (mirror)"
+    settle "phase 2 (mirror) failed"
 t_mirrored="$(now)"
 
-# Phase 3: one pipe, source QEMU to destination QEMU.
-set +e
-local_tool lsm-ramstream send "$domain" "${be[@]}" "${rdir[@]}" --downtime "$downtime" "${bw[@]}" \
-    "${json[@]}" "${verbose[@]}" |
-    remote lsm-ramstream receive "$domain" "${rrdir[@]}" "${json[@]}" "${verbose[@]}" \
-        >"$tmp/ram.json"
-rc=("${PIPESTATUS[@]}")
-set -e
-((rc[0] == 0 && rc[1] == 0)) || fail "phase 3 (RAM and device state)"
+# Phase 3 and the commit: one pipe from the source to the destination, and
+# one back (a fifo) for the destination's "ready" and "running"; the source
+# says "go" in between. No ssh session or process starts inside the pause.
+mkfifo -m 600 "$tmp/answers"
+# shellcheck disable=SC2094 # the fifo is both ends of the loop, by design
+switchover() {
+    set +e
+    local_tool lsm-ramstream send "$domain" --commit --report "$tmp/ram.json" "${be[@]}" \
+        "${rdir[@]}" --downtime "$downtime" --max-pause "$max_pause" "${bw[@]}" "${json[@]}" \
+        "${verbose[@]}" <"$tmp/answers" |
+        remote lsm-ramstream receive "$domain" "${rrdir[@]}" --go-timeout "$max_pause" \
+            --idle-timeout "$((max_pause + 10000))" "${json[@]}" "${verbose[@]}" >"$tmp/answers"
+    local statuses=("${PIPESTATUS[@]}")
+    return "${statuses[0]}"
+}
+rc=0
+run_job switchover || rc=$?
+if ((rc == 3)); then
+    trap '' INT TERM HUP
+    say "the switchover of $domain was interrupted after go; asking $host"
+    ask_destination
+elif ((rc != 0)); then
+    settle "phase 3 (RAM, device state and the switchover) failed"
+fi
 t_streamed="$(now)"
 
-# Phase 4: the commit point is the destination's resume.
-committing=1
-remote lsm-resume receive "$domain" "${rrdir[@]}" "${verbose[@]}" >"$tmp/resume.json" ||
-    fail "phase 4 (resume on $host)"
-if ! local_tool lsm-resume send "$domain" --quit "${be[@]}" "${rdir[@]}" "${verbose[@]}"; then
-    say "$domain runs on $host, but the paused source copy did not quit: stop it by hand"
-fi
+# Phase 4: the destination runs the guest; end the source copy, then let
+# the destination forget the commit. Not interrupted: it only finishes.
+trap '' INT TERM HUP
+finish_commit
 t_end="$(now)"
 
 ram_bytes="$(field "$tmp/ram.json" ram_bytes)"
 disk_bytes="$(field "$tmp/ram.json" disk_bytes)"
 paused_at="$(field "$tmp/ram.json" paused_at)"
-resumed_at="$(field "$tmp/resume.json" resumed_at)"
+resumed_at="$(field "$tmp/ram.json" resumed_at)"
 # A guest that was paused before migrating has no downtime: -1 says so.
 downtime_ms="$(awk -v a="$paused_at" -v b="$resumed_at" \
     'BEGIN { if (a > 0 && b > 0) printf "%d", (b - a) * 1000; else print -1 }')"

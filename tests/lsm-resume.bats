@@ -58,7 +58,56 @@ teardown() { cleanup_run; }
     run -0 lsm-resume send vm --quit --run-dir "$SRC"
     ! kill -0 "$BLANK_VM_PID" 2>/dev/null || grep -q '^State:.*Z' "/proc/$BLANK_VM_PID/status"
     run -0 vm_running vm "$DST"
-    # The destination is committed: a late rollback must not destroy it.
+    # The destination is committed: a late rollback must not destroy it, and
+    # says so with the undetermined-state status until the commit is released.
+    run -3 lsm-resume receive vm --rollback --run-dir "$DST"
+    [[ "$output" == *"was committed on this host"* ]]
+    run -0 vm_running vm "$DST"
+    run -0 lsm-resume receive vm --release --run-dir "$DST"
+    [[ ! -e "$DST/lsm/vm.committed" ]]
     run -0 lsm-resume receive vm --rollback --run-dir "$DST"
     run -0 vm_running vm "$DST"
+}
+
+@test "phase 3 with --commit: the destination runs the guest only after the source's go" {
+    local_pair_setup
+    local_prepare
+    local_mirror
+    mkfifo "$T/answers"
+    lsm-ramstream send vm --run-dir "$SRC" --commit --report "$T/report" <"$T/answers" |
+        lsm-ramstream receive vm --run-dir "$DST" >"$T/answers"
+    grep -q '"phase":"ram","ok":true' "$T/report"
+    grep -q '"phase":"resume","ok":true' "$T/report"
+    [[ -e "$DST/lsm/vm.committed" && ! -e "$DST/lsm/vm.state.json" ]]
+    grep -q '"go":true' "$SRC/lsm/vm.source.json"
+    run -0 vm_running vm "$DST"
+    # The source copy may not resume on its own after go ...
+    run -3 lsm-resume send vm --rollback --run-dir "$SRC"
+    [[ "$output" == *"lsm-migrate.sh --recover vm"* ]]
+    # ... and ends only now.
+    run -0 lsm-resume send vm --quit --run-dir "$SRC"
+    run -0 lsm-resume receive vm --release --run-dir "$DST"
+    [[ ! -e "$SRC/lsm/vm.source.json" && ! -e "$DST/lsm/vm.committed" ]]
+    run -0 vm_running vm "$DST"
+}
+
+@test "a source that stops before go leaves the destination uncommitted, and both roll back" {
+    local_pair_setup
+    local_prepare
+    local_mirror
+    # Without --commit the source never says go.
+    lsm-ramstream send vm --run-dir "$SRC" | lsm-ramstream receive vm --run-dir "$DST" >/dev/null
+    [[ ! -e "$DST/lsm/vm.committed" ]]
+    run -0 lsm-resume send vm --rollback --run-dir "$SRC"
+    run -0 lsm-resume receive vm --rollback --run-dir "$DST"
+    run -0 vm_running vm "$SRC"
+    [[ -z "$(ls -A "$DST/img")" ]]
+}
+
+@test "a second migration of the VM is refused while the first is unsettled" {
+    local_pair_setup
+    local_prepare
+    run -1 lsm-dmstate send vm --run-dir "$SRC"
+    [[ "$output" == *"a migration of 'vm' is in progress or was interrupted"*"--recover vm"* ]]
+    run -0 vm_running vm "$SRC"
 }

@@ -57,12 +57,23 @@ class DeviceModel {
 struct RamLimits {
   std::uint64_t downtime_ms = 300;
   std::uint64_t bandwidth = 0;  // bytes/s for the RAM stream; 0: unlimited
-  bool json = false;            // progress as JSON lines
+  // The longest the guest may stay paused here before the source gives up
+  // and resumes it (the sender throws once it is over).
+  std::uint64_t max_pause_ms = 30000;
+  bool json = false;  // progress as JSON lines
 };
 
-// Called by the backend with the guest paused, before any device state
-// leaves: the disks' consistent point. Returns the disk bytes copied.
-using FinishDisks = std::function<std::uint64_t(qmp::Client&)>;
+// The mirrors, as the phase layer drives them while RAM streams; the
+// backend calls these on a QMP connection to the device model. Both are
+// empty when no disk is mirrored.
+struct DiskHooks {
+  // Now and then while RAM streams: throws if a mirror failed, so the
+  // migration stops before the switchover.
+  std::function<void(qmp::Client&)> check;
+  // With the guest paused, before any device state leaves: the disks'
+  // consistent point. Returns the disk bytes copied.
+  std::function<std::uint64_t(qmp::Client&)> finish;
+};
 
 struct RamSent {
   std::uint64_t ram_bytes = 0;
@@ -76,8 +87,8 @@ class RamSender {
  public:
   virtual ~RamSender() = default;
   // Streams RAM and device state to out_fd until the guest has switched
-  // over; calls finish_disks (if set) with the guest paused.
-  virtual RamSent send(int out_fd, const FinishDisks& finish_disks) = 0;
+  // over, calling the disk hooks on the way.
+  virtual RamSent send(int out_fd, const DiskHooks& disks) = 0;
 };
 
 // What a backend does on the source host.
@@ -112,6 +123,9 @@ struct DestinationOps {
   // Phase 3: feeds the stream on in (after its header, up to its trailer)
   // to the VM here.
   std::function<void(const VmRef& vm, vm::DestState& state, FdReader& in, bool json)> receive_ram;
+  // Phase 4, before the commit: throws unless the VM is all here and can
+  // be run (nothing is changed, so a rollback may still follow).
+  std::function<void(const VmRef& vm, const vm::DestState& state)> check_resumable;
   // Phase 4, the commit: the guest runs here (if it ran on the source).
   // Returns when it resumed, in seconds since the epoch; 0 if not resumed.
   std::function<double(const VmRef& vm, const vm::DestState& state)> resume;

@@ -20,17 +20,24 @@ void write_all(int fd, std::string_view data, const std::string& what) {
 }
 
 bool FdReader::fill(Deadline deadline) {
-  if (pos_ > 0 && pos_ == buf_.size()) {
-    buf_.clear();
+  // Consumed bytes go once they are half the buffer: a stream read in
+  // pieces smaller than what each read() brings must not grow it forever,
+  // and moving the rest costs no more than the reads that brought it.
+  if (pos_ > 0 && pos_ >= buf_.size() / 2) {
+    buf_.erase(0, pos_);
     pos_ = 0;
   }
   for (;;) {
     struct pollfd p = {fd_, POLLIN, 0};
-    int r = ::poll(&p, 1, deadline.poll_timeout_ms());
+    int timeout = deadline.poll_timeout_ms();
+    bool idle = idle_ms_ > 0 && (timeout < 0 || timeout > idle_ms_);
+    int r = ::poll(&p, 1, idle ? idle_ms_ : timeout);
     if (r < 0) {
       if (errno == EINTR) continue;
       throw SystemError("waiting for " + what_, errno);
     }
+    if (r == 0 && idle)
+      throw TimeoutError("nothing from " + what_ + " for " + std::to_string(idle_ms_) + " ms");
     if (r == 0) throw TimeoutError("timed out waiting for " + what_);
     char chunk[65536];
     ssize_t n = ::read(fd_, chunk, sizeof chunk);

@@ -3,6 +3,7 @@
 // the inter-tool streams (pipes).
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -37,6 +38,13 @@ class FdReader {
   // Up to max bytes, at least one; empty string on end of stream.
   std::string read_some(std::size_t max, Deadline deadline);
 
+  // A peer silent for longer than ms fails any read, whatever its
+  // deadline (0: no such limit), so a dead link cannot hold a reader
+  // forever.
+  void set_idle_timeout(std::chrono::milliseconds ms) { idle_ms_ = static_cast<int>(ms.count()); }
+
+  // Bytes held in memory, consumed or not: what a long stream costs.
+  std::size_t buffered() const { return buf_.size(); }
 
  private:
   // Reads more into buf_; false on end of stream.
@@ -46,6 +54,7 @@ class FdReader {
   std::string what_;
   std::string buf_;
   std::size_t pos_ = 0;
+  int idle_ms_ = 0;
 };
 
 }  // namespace lsm

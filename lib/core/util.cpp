@@ -1,5 +1,6 @@
 #include "core/util.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -10,6 +11,8 @@
 #include <sstream>
 
 #include "core/error.hpp"
+#include "core/fd_io.hpp"
+#include "core/unique_fd.hpp"
 
 namespace lsm {
 
@@ -20,6 +23,42 @@ bool path_exists(const std::string& path) {
 
 void remove_file(const std::string& path) {
   if (::unlink(path.c_str()) < 0 && errno != ENOENT) throw SystemError("removing " + path, errno);
+}
+
+namespace {
+
+void write_and_sync(int fd, const std::string& content, const std::string& path) {
+  write_all(fd, content, path);
+  if (::fsync(fd) < 0) throw SystemError("fsync " + path, errno);
+}
+
+// The new name itself is durable only once its directory is.
+void sync_parent(const std::string& path) {
+  auto slash = path.rfind('/');
+  std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd) throw SystemError("opening " + dir, errno);
+  if (::fsync(fd.get()) < 0) throw SystemError("fsync " + dir, errno);
+}
+
+}  // namespace
+
+void write_file_atomically(const std::string& path, const std::string& content) {
+  std::string tmp = path + ".tmp";
+  {
+    UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600));
+    if (!fd) throw SystemError("writing " + tmp, errno);
+    write_and_sync(fd.get(), content, tmp);
+  }
+  if (::rename(tmp.c_str(), path.c_str()) < 0) throw SystemError("renaming " + tmp, errno);
+  sync_parent(path);
+}
+
+void create_file_durably(const std::string& path, const std::string& content) {
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
+  if (!fd) throw SystemError("creating " + path, errno);
+  write_and_sync(fd.get(), content, path);
+  sync_parent(path);
 }
 
 std::string read_tail(const std::string& path, std::size_t max_bytes) {

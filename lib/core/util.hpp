@@ -13,6 +13,14 @@ bool path_exists(const std::string& path);
 // Removes path; a path that is already gone is not an error.
 void remove_file(const std::string& path);
 
+// Replaces path with content (mode 0600): written aside, fsynced and
+// renamed, so a crash leaves the old file or the new one, never half.
+void write_file_atomically(const std::string& path, const std::string& content);
+
+// Creates path with content (mode 0600) and makes it durable; throws
+// SystemError with EEXIST if it exists already.
+void create_file_durably(const std::string& path, const std::string& content);
+
 // The last max_bytes of a log on one line, for error messages; empty if
 // unreadable.
 std::string read_tail(const std::string& path, std::size_t max_bytes = 600);

@@ -56,6 +56,9 @@ bool poll_jobs(qmp::Client& qmp, std::size_t n, std::uint64_t bandwidth,
   std::uint64_t done = 0, total = 0;
   bool all_ready = true;
   for (const auto& j : jobs) {
+    if (!j.error.empty() || j.status == "concluded")
+      throw Error("mirror job " + j.id + " failed (" + j.status +
+                  (j.error.empty() ? "" : ": " + j.error) + ")");
     done += j.offset;
     total += j.len;
     all_ready = all_ready && j.ready;

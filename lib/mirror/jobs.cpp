@@ -34,6 +34,12 @@ void remove_nodes(qmp::Client& qmp) {
   }
 }
 
+void dismiss(qmp::Client& qmp, const std::string& job) {
+  json::Document args(rapidjson::kObjectType);
+  json::add(args, "id", job, args.GetAllocator());
+  with_context("dismissing mirror job " + job, [&] { qmp.execute("job-dismiss", &args); });
+}
+
 }  // namespace
 
 void start(qmp::Client& qmp, const MirrorTarget& t, int index, std::uint64_t speed,
@@ -61,6 +67,9 @@ void start(qmp::Client& qmp, const MirrorTarget& t, int index, std::uint64_t spe
     json::add(args, "sync", "full", a);
     json::add(args, "speed", speed, a);
     json::add(args, "copy-mode", write_blocking ? "write-blocking" : "background", a);
+    // A job that fails stays listed (concluded, with its error) until lsm
+    // dismisses it, so no check can mistake a vanished mirror for none.
+    json::add(args, "auto-dismiss", false, a);
     qmp.execute("blockdev-mirror", &args);
   });
 }
@@ -77,6 +86,8 @@ std::vector<JobInfo> list(qmp::Client& qmp) {
     j.len = json::u64_at(jobs[i], "len", path);
     j.ready = json::bool_at(jobs[i], "ready", path);
     j.status = json::string_at(jobs[i], "status", path);
+    const json::Value* err = json::find(jobs[i], "error");
+    if (err && err->IsString()) j.error = err->GetString();
     out.push_back(j);
   }
   std::sort(out.begin(), out.end(), [](const JobInfo& a, const JobInfo& b) {
@@ -91,9 +102,13 @@ void require_all_ready(qmp::Client& qmp, int expected) {
   if (static_cast<int>(jobs.size()) != expected)
     throw Error("phase 2 mirrored " + std::to_string(expected) + " disk(s) but " +
                 std::to_string(jobs.size()) + " mirror job(s) are running; roll back and retry");
-  for (const auto& j : jobs)
+  for (const auto& j : jobs) {
+    if (!j.error.empty() || j.status == "concluded" || j.status == "aborting")
+      throw Error("mirror " + j.id + " failed (" + j.status +
+                  (j.error.empty() ? "" : ": " + j.error) + ")");
     if (!j.ready)
       throw Error("mirror " + j.id + " is not READY yet; run phase 2 (lsm-mirror) to the end first");
+  }
 }
 
 void set_speed(qmp::Client& qmp, const std::string& job, std::uint64_t speed) {
@@ -120,12 +135,14 @@ void check_events(qmp::Client& qmp) {
   }
 }
 
-std::uint64_t finish_all(qmp::Client& qmp) {
+std::uint64_t finish_all(qmp::Client& qmp, int expected, Deadline deadline) {
+  // The guest is paused: whatever is listed now is what the destination
+  // gets, so every expected disk must still be mirroring, in sync.
+  require_all_ready(qmp, expected);
   auto jobs = list(qmp);
   for (const auto& j : jobs) {
-    if (!j.ready) throw Error("mirror job " + j.id + " is not ready; cannot finish it");
-    // The guest is paused now: what is left is bounded, so let it go at
-    // full speed rather than stretch the downtime.
+    // What is left is bounded now, so let it go at full speed rather than
+    // stretch the pause.
     set_speed(qmp, j.id, 0);
     json::Document args(rapidjson::kObjectType);
     json::add(args, "device", j.id, args.GetAllocator());
@@ -136,6 +153,8 @@ std::uint64_t finish_all(qmp::Client& qmp) {
     auto is_job = [&](const qmp::Event& e) { return job_of_event(e) == j.id; };
     // Ends with COMPLETED when it reached a consistent copy, CANCELLED if not.
     for (;;) {
+      if (deadline.expired())
+        throw TimeoutError("mirror job " + j.id + " did not finish within the pause allowed");
       if (auto e = qmp.next_event("BLOCK_JOB_COMPLETED", 100ms, is_job)) {
         const json::Value* err = json::find(e->data(), "error");
         if (err)
@@ -154,6 +173,7 @@ std::uint64_t finish_all(qmp::Client& qmp) {
       if (qmp.next_event("BLOCK_JOB_ERROR", 0ms, is_job))
         throw Error("mirror job " + j.id + " hit an I/O error while finishing");
     }
+    dismiss(qmp, j.id);
   }
   remove_nodes(qmp);
   log::info("mirrors finished: " + std::to_string(jobs.size()) + " disk(s) consistent");
@@ -162,6 +182,7 @@ std::uint64_t finish_all(qmp::Client& qmp) {
 
 void abort_all(qmp::Client& qmp) {
   for (const auto& j : list(qmp)) {
+    if (j.status == "concluded") continue;
     json::Document args(rapidjson::kObjectType);
     json::add(args, "device", j.id, args.GetAllocator());
     json::add(args, "force", true, args.GetAllocator());
@@ -173,7 +194,9 @@ void abort_all(qmp::Client& qmp) {
     }
   }
   auto deadline = std::chrono::steady_clock::now() + 60s;
-  while (!list(qmp).empty()) {
+  for (auto jobs = list(qmp); !jobs.empty(); jobs = list(qmp)) {
+    for (const auto& j : jobs)
+      if (j.status == "concluded") dismiss(qmp, j.id);
     if (std::chrono::steady_clock::now() > deadline)
       throw Error("mirror jobs did not go away within 60 s of force-cancel");
     std::this_thread::sleep_for(50ms);

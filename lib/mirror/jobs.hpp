@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/deadline.hpp"
 #include "qmp/client.hpp"
 
 namespace lsm::mirror {
@@ -20,6 +21,7 @@ struct JobInfo {
   std::uint64_t len = 0;
   bool ready = false;
   std::string status;
+  std::string error;  // why a concluded job failed
 };
 
 struct MirrorTarget {
@@ -36,8 +38,8 @@ void start(qmp::Client& qmp, const MirrorTarget& t, int index, std::uint64_t spe
 // lsm's jobs, in index order.
 std::vector<JobInfo> list(qmp::Client& qmp);
 
-// Throws unless exactly expected lsm jobs run and all are READY: phase 3
-// must never switch over a disk that is not being mirrored.
+// Throws unless exactly expected lsm jobs run, none failed and all are
+// READY: phase 3 must never switch over a disk that is not being mirrored.
 void require_all_ready(qmp::Client& qmp, int expected);
 
 void set_speed(qmp::Client& qmp, const std::string& job, std::uint64_t speed);
@@ -45,10 +47,11 @@ void set_speed(qmp::Client& qmp, const std::string& job, std::uint64_t speed);
 // Throws naming the job if a BLOCK_JOB_ERROR or a premature end was seen.
 void check_events(qmp::Client& qmp);
 
-// The consistent point: with the guest paused, lets every job copy what is
-// left and end (block-job-cancel after READY never pivots the source), then
-// removes the NBD nodes. Returns the bytes the jobs copied.
-std::uint64_t finish_all(qmp::Client& qmp);
+// The consistent point: with the guest paused, checks that exactly expected
+// jobs are still READY, lets each copy what is left and end within deadline
+// (block-job-cancel after READY never pivots the source), then removes the
+// jobs and NBD nodes. Returns the bytes the jobs copied.
+std::uint64_t finish_all(qmp::Client& qmp, int expected, Deadline deadline);
 
 // Abandons every lsm job and NBD node (force-cancel); used on rollback.
 void abort_all(qmp::Client& qmp);

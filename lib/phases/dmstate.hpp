@@ -14,9 +14,12 @@ namespace lsm::phases {
 
 struct DescribeOptions : SourceOptions {
   std::vector<std::string> shared_disks;
+  bool dry_run = false;  // describe only: start no migration record
 };
 
-// Writes the "vm" message for the named VM to out_fd.
+// Writes the "vm" message for the named VM to out_fd and starts the
+// source's record of the migration (vm/source_state.hpp); refuses while an
+// earlier migration of the VM is unsettled on this host.
 void describe(const DescribeOptions& o, int out_fd);
 
 struct PrepareOptions {

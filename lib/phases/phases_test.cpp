@@ -102,6 +102,43 @@ class Phases : public ::testing::Test {
 
   std::string state_file() { return vm::state_file(run_, "vm"); }
 
+  // The source's record as phases 1 and 2 leave it, with no disk mirrored.
+  void mirrored(bool go = false) {
+    vm::SourceState s;
+    s.was_running = true;
+    s.mirrored = true;
+    s.go = go;
+    vm::save_source_state(run_, "vm", s);
+  }
+
+  bool go_recorded() {
+    auto s = vm::load_source_state(run_, "vm");
+    return s && s->go;
+  }
+
+  // What a source sends for "vm" (a stream without the commit), then what
+  // follows it: the coordinated source's "go", or nothing.
+  std::string stream(bool go) {
+    mirrored();
+    testing::ScriptedBackend source;
+    auto o = options<RamSendOptions>();
+    o.backends = [&](backend::Kind) -> const backend::Backend& { return source.table(); };
+    Buffer in, out;
+    send_ram(o, in.fd(), out.fd());
+    if (go) proto::write_go(out.fd(), "vm");
+    vm::clear_source_state(run_, "vm");
+    return out.text();
+  }
+
+  // The destination's answers to a coordinated source: ready, and with
+  // ran also the resume.
+  std::string answers(bool ran) {
+    Buffer out;
+    proto::write_ram_result(out.fd(), {8, 0, "1000.500000"});
+    if (ran) proto::write_resume_result(out.fd(), 1001.25);
+    return out.text();
+  }
+
   testing::ScriptedBackend be_;
   testing::TempDir dir_{"lsm-phases-test"};
   std::string run_ = dir_.path() + "/run";
@@ -187,19 +224,19 @@ TEST_F(Phases, export_writes_the_backends_exports) {
 }
 
 TEST_F(Phases, send_ram_before_phase_2_writes_nothing) {
-  Buffer out;
-  auto what = expect_throw<Error>([&] { send_ram(options<RamSendOptions>(), out.fd()); });
+  Buffer in, out;
+  auto what = expect_throw<Error>([&] { send_ram(options<RamSendOptions>(), in.fd(), out.fd()); });
   EXPECT_NE(what.find("run phase 2"), std::string::npos) << what;
   EXPECT_EQ(be_.calls, Calls{});
   EXPECT_EQ(out.text(), "");
 }
 
 TEST_F(Phases, send_ram_frames_the_backends_stream_and_gives_it_half_the_bandwidth) {
-  vm::save_source_state(run_, "vm", {true, 0});
+  mirrored();
   auto o = options<RamSendOptions>();
   o.bandwidth = 1000;
-  Buffer out;
-  send_ram(o, out.fd());
+  Buffer in, out;
+  send_ram(o, in.fd(), out.fd());
   EXPECT_EQ(be_.calls, (Calls{"ram_sender", "send"}));
   EXPECT_EQ(be_.limits_seen.bandwidth, 500u);
   std::string s = out.text();
@@ -211,28 +248,83 @@ TEST_F(Phases, send_ram_frames_the_backends_stream_and_gives_it_half_the_bandwid
   EXPECT_LT(payload, trailer);
 }
 
-TEST_F(Phases, send_ram_failing_in_the_stream_writes_no_trailer) {
-  vm::save_source_state(run_, "vm", {true, 0});
+TEST_F(Phases, send_ram_failing_in_the_stream_writes_no_trailer_and_resumes_the_guest) {
+  mirrored();
   be_.fail_at = "send";
-  Buffer out;
-  expect_throw<Error>([&] { send_ram(options<RamSendOptions>(), out.fd()); });
+  Buffer in, out;
+  expect_throw<Error>([&] { send_ram(options<RamSendOptions>(), in.fd(), out.fd()); });
   EXPECT_EQ(out.text().find("ram-done"), std::string::npos) << out.text();
+  EXPECT_EQ(be_.calls, (Calls{"ram_sender", "send", "rollback_source(recorded)"}));
 }
 
-TEST_F(Phases, receive_ram_hands_the_stream_to_the_backend_and_reports_the_figures) {
+TEST_F(Phases, receive_ram_without_go_leaves_the_vm_received_and_uncommitted) {
   prepare_ok();
-  vm::save_source_state(run_, "vm", {true, 0});
-  Buffer stream;
-  testing::ScriptedBackend source;
-  auto so = options<RamSendOptions>();
-  so.backends = [&](backend::Kind) -> const backend::Backend& { return source.table(); };
-  send_ram(so, stream.fd());
-  ::lseek(stream.fd(), 0, SEEK_SET);
-  Buffer out;
-  receive_ram(options<RamReceiveOptions>(), stream.fd(), out.fd());
+  Buffer in(stream(false)), out;
+  receive_ram(options<RamReceiveOptions>(), in.fd(), out.fd());
   EXPECT_EQ(be_.calls, Calls{"receive_ram"});
   EXPECT_NE(out.text().find("\"phase\":\"ram\",\"ok\":true,\"ram_bytes\":8"), std::string::npos)
       << out.text();
+  EXPECT_EQ(out.text().find("\"phase\":\"resume\""), std::string::npos) << out.text();
+  EXPECT_TRUE(path_exists(state_file()));
+  EXPECT_FALSE(vm::is_committed(run_, "vm"));
+}
+
+TEST_F(Phases, receive_ram_with_go_commits_durably_then_runs_the_guest) {
+  prepare_ok();
+  Buffer in(stream(true)), out;
+  receive_ram(options<RamReceiveOptions>(), in.fd(), out.fd());
+  EXPECT_EQ(be_.calls, (Calls{"receive_ram", "check_resumable", "resume"}));
+  EXPECT_NE(out.text().find("\"phase\":\"resume\",\"ok\":true"), std::string::npos)
+      << out.text();
+  EXPECT_TRUE(vm::is_committed(run_, "vm"));
+  EXPECT_FALSE(path_exists(state_file()));
+}
+
+TEST_F(Phases, a_commit_whose_guest_does_not_start_is_indeterminate_and_keeps_its_marker) {
+  prepare_ok();
+  be_.fail_at = "resume";
+  Buffer in(stream(true)), out;
+  expect_throw<IndeterminateError>(
+      [&] { receive_ram(options<RamReceiveOptions>(), in.fd(), out.fd()); });
+  EXPECT_TRUE(vm::is_committed(run_, "vm"));
+  expect_throw<IndeterminateError>([&] { rollback_destination(options<DestOptions>()); });
+  EXPECT_TRUE(path_exists(image_));
+}
+
+TEST_F(Phases, a_coordinated_source_says_go_only_once_the_destination_is_ready) {
+  mirrored();
+  auto o = options<RamSendOptions>();
+  o.commit = true;
+  o.report = dir_.path() + "/report";
+  Buffer in(answers(true)), out;
+  send_ram(o, in.fd(), out.fd());
+  EXPECT_EQ(be_.calls, (Calls{"ram_sender", "send"}));
+  EXPECT_TRUE(go_recorded());
+  std::string s = out.text();
+  EXPECT_LT(s.find("\"type\":\"ram-done\""), s.find("\"type\":\"go\",\"name\":\"vm\""));
+  EXPECT_TRUE(path_exists(o.report));
+}
+
+TEST_F(Phases, a_source_without_the_destinations_ready_resumes_its_guest_and_never_says_go) {
+  mirrored();
+  auto o = options<RamSendOptions>();
+  o.commit = true;
+  Buffer in, out;
+  expect_throw<proto::ProtocolError>([&] { send_ram(o, in.fd(), out.fd()); });
+  EXPECT_EQ(be_.calls, (Calls{"ram_sender", "send", "rollback_source(recorded)"}));
+  EXPECT_FALSE(go_recorded());
+  EXPECT_EQ(out.text().find("\"type\":\"go\""), std::string::npos);
+}
+
+TEST_F(Phases, a_source_that_said_go_but_heard_nothing_back_does_not_resume) {
+  mirrored();
+  auto o = options<RamSendOptions>();
+  o.commit = true;
+  Buffer in(answers(false)), out;
+  auto what = expect_throw<IndeterminateError>([&] { send_ram(o, in.fd(), out.fd()); });
+  EXPECT_NE(what.find("lsm-migrate.sh --recover vm"), std::string::npos) << what;
+  EXPECT_EQ(be_.calls, (Calls{"ram_sender", "send"}));
+  EXPECT_TRUE(go_recorded());
 }
 
 TEST_F(Phases, receive_ram_refuses_a_stream_for_another_vm_before_the_backend_sees_it) {
@@ -248,7 +340,7 @@ TEST_F(Phases, receive_ram_refuses_a_stream_of_another_backend) {
   EXPECT_EQ(be_.calls, Calls{});
 }
 
-TEST_F(Phases, resume_commits_by_removing_the_state_so_no_rollback_touches_the_images) {
+TEST_F(Phases, resume_commits_so_that_no_rollback_touches_the_images_until_released) {
   prepare_ok();
   Buffer out;
   resume_destination(options<DestOptions>(), out.fd());
@@ -256,21 +348,27 @@ TEST_F(Phases, resume_commits_by_removing_the_state_so_no_rollback_touches_the_i
             std::string::npos)
       << out.text();
   EXPECT_FALSE(path_exists(state_file()));
+  expect_throw<IndeterminateError>([&] { rollback_destination(options<DestOptions>()); });
+  EXPECT_EQ(be_.calls, (Calls{"check_resumable", "resume"}));
+  EXPECT_TRUE(path_exists(image_));
+  resume_destination(options<DestOptions>(), out.fd());
+  EXPECT_EQ(be_.calls, (Calls{"check_resumable", "resume"})) << "committed once only";
+  release_destination(options<DestOptions>());
   rollback_destination(options<DestOptions>());
-  EXPECT_EQ(be_.calls, Calls{"resume"});
   EXPECT_TRUE(path_exists(image_));
 }
 
-TEST_F(Phases, a_failed_resume_keeps_the_state_for_the_rollback) {
+TEST_F(Phases, a_vm_not_ready_to_run_is_not_committed_and_rolls_back) {
   prepare_ok();
-  be_.fail_at = "resume";
+  be_.fail_at = "check_resumable";
   Buffer out;
   expect_throw<Error>([&] { resume_destination(options<DestOptions>(), out.fd()); });
+  EXPECT_FALSE(vm::is_committed(run_, "vm"));
   EXPECT_TRUE(path_exists(state_file()));
   EXPECT_EQ(out.text(), "");
   be_.fail_at.clear();
   rollback_destination(options<DestOptions>());
-  EXPECT_EQ(be_.calls, (Calls{"resume", "rollback_destination"}));
+  EXPECT_EQ(be_.calls, (Calls{"check_resumable", "rollback_destination"}));
   EXPECT_FALSE(path_exists(image_));
   EXPECT_FALSE(path_exists(state_file()));
 }
@@ -285,20 +383,75 @@ TEST_F(Phases, a_destination_rollback_refused_by_the_backend_deletes_nothing) {
 }
 
 TEST_F(Phases, source_rollback_passes_what_phase_2_recorded_and_forgets_it) {
-  vm::save_source_state(run_, "vm", {true, 1});
-  rollback_source(options<SourceOptions>());
+  mirrored();
+  rollback_source(options<SourceRollbackOptions>());
+  EXPECT_EQ(be_.calls, Calls{"rollback_source(recorded)"});
+  EXPECT_FALSE(vm::load_source_state(run_, "vm"));
+}
+
+TEST_F(Phases, after_go_the_source_resumes_only_on_the_destinations_not_committed) {
+  mirrored(true);
+  expect_throw<IndeterminateError>([&] { rollback_source(options<SourceRollbackOptions>()); });
+  EXPECT_EQ(be_.calls, Calls{});
+  EXPECT_TRUE(go_recorded());
+  auto o = options<SourceRollbackOptions>();
+  o.not_committed = true;
+  rollback_source(o);
   EXPECT_EQ(be_.calls, Calls{"rollback_source(recorded)"});
   EXPECT_FALSE(vm::load_source_state(run_, "vm"));
 }
 
 TEST_F(Phases, a_failed_quit_keeps_the_source_record) {
-  vm::save_source_state(run_, "vm", {true, 1});
+  mirrored(true);
   be_.fail_at = "quit_source";
   expect_throw<Error>([&] { quit_source(options<SourceOptions>()); });
   EXPECT_TRUE(vm::load_source_state(run_, "vm"));
 }
 
+TEST_F(Phases, describe_starts_the_migration_record_and_refuses_a_second_one) {
+  Buffer out;
+  describe(options<DescribeOptions>(), out.fd());
+  EXPECT_TRUE(vm::load_source_state(run_, "vm"));
+  auto what = expect_throw<Error>([&] { describe(options<DescribeOptions>(), out.fd()); });
+  EXPECT_NE(what.find("lsm-migrate.sh --recover vm"), std::string::npos) << what;
+  // The description comes first, so that an unknown VM or a bad option is
+  // reported as such; the refusal follows before anything is written.
+  EXPECT_EQ(be_.calls, (Calls{"describe", "describe"}));
+}
+
+TEST_F(Phases, describe_dry_run_starts_no_record) {
+  auto o = options<DescribeOptions>();
+  o.dry_run = true;
+  Buffer out;
+  describe(o, out.fd());
+  EXPECT_FALSE(vm::load_source_state(run_, "vm"));
+}
+
+TEST_F(Phases, a_host_holding_an_unsettled_commit_takes_no_new_migration_of_that_vm) {
+  vm::mark_committed(run_, "vm");
+  Buffer in(vm_message()), out;
+  auto what = expect_throw<Error>([&] { prepare(prepare_options(), in.fd(), out.fd()); });
+  EXPECT_NE(what.find("not settled"), std::string::npos) << what;
+  expect_throw<Error>([&] { describe(options<DescribeOptions>(), out.fd()); });
+  EXPECT_EQ(be_.calls, Calls{});
+  release_destination(options<DestOptions>());
+  EXPECT_FALSE(vm::is_committed(run_, "vm"));
+}
+
+TEST_F(Phases, mirror_refuses_exports_that_differ_from_the_vms_disks) {
+  vm::SourceState s;
+  s.disks = {"da", "db"};
+  vm::save_source_state(run_, "vm", s);
+  Buffer in;
+  proto::write_exports(in.fd(), {"/x.nbd", {{"da", "lsm-0", "/x.nbd"}}});
+  ::lseek(in.fd(), 0, SEEK_SET);
+  auto what = expect_throw<Error>([&] { mirror_disks(options<MirrorOptions>(), in.fd()); });
+  EXPECT_NE(what.find("exports disks da but 'vm' has disks da, db"), std::string::npos) << what;
+  EXPECT_EQ(be_.calls, Calls{});
+}
+
 TEST_F(Phases, mirror_with_nothing_exported_records_the_source_and_mirrors_nothing) {
+  vm::save_source_state(run_, "vm", {});
   Buffer in;
   proto::write_exports(in.fd(), {"", {}});
   ::lseek(in.fd(), 0, SEEK_SET);
@@ -306,6 +459,7 @@ TEST_F(Phases, mirror_with_nothing_exported_records_the_source_and_mirrors_nothi
   EXPECT_EQ(be_.calls, Calls{"device_model"});
   auto state = vm::load_source_state(run_, "vm");
   ASSERT_TRUE(state);
+  EXPECT_TRUE(state->mirrored);
   EXPECT_EQ(state->mirrors, 0);
 }
 

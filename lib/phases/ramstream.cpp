@@ -1,41 +1,123 @@
 #include "phases/ramstream.hpp"
 
+#include <fcntl.h>
+
+#include <chrono>
+
+#include "core/log.hpp"
+#include "core/signals.hpp"
+#include "core/unique_fd.hpp"
+#include "core/util.hpp"
 #include "mirror/driver.hpp"
+#include "phases/resume.hpp"
+#include "vm/lock.hpp"
 #include "vm/source_state.hpp"
 
 namespace lsm::phases {
 
-void send_ram(const RamSendOptions& o, int out_fd) {
-  backend::VmRef vm = vm_ref(o.name, o.run_dir);
-  const backend::SourceOps& src = o.backends(o.backend).source;
-  // Switching over with a disk not mirrored would lose its data.
+namespace {
+
+using std::chrono::milliseconds;
+
+vm::SourceState mirrored_record(const backend::VmRef& vm) {
   auto state = vm::load_source_state(vm.run_dir, vm.name);
-  if (!state)
+  // Switching over with a disk not mirrored would lose its data.
+  if (!state || !state->mirrored)
     throw Error("no disk mirrors were set up for '" + vm.name +
                 "'; run phase 2 (lsm-mirror send) first");
+  return *state;
+}
+
+backend::DiskHooks disk_hooks(int mirrors, std::uint64_t max_pause_ms) {
+  if (mirrors == 0) return {};
+  return {[mirrors](qmp::Client& qmp) { mirror::require_all_ready(qmp, mirrors); },
+          [mirrors, max_pause_ms](qmp::Client& qmp) {
+            return with_context("finishing disk mirrors with the guest paused", [&] {
+              return mirror::finish_all(qmp, mirrors, Deadline::in(milliseconds(max_pause_ms)));
+            });
+          }};
+}
+
+void append_report(const std::string& path, const proto::Message& m) {
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
+  if (!fd) throw SystemError("opening " + path, errno);
+  write_all(fd.get(), proto::encode(m) + "\n", path);
+}
+
+// The source's half of the commit, once the stream is out: everything up to
+// "go" may still be undone here; nothing after it.
+void coordinate_commit(const RamSendOptions& o, const backend::VmRef& vm, vm::SourceState record,
+                       const backend::RamSent& sent, int in_fd, int out_fd) {
+  FdReader in(in_fd, "the destination's answers");
+  proto::MessageReader answers(in);
+  double paused_for_ms = (epoch_now() - sent.paused_at) * 1000;
+  auto left = milliseconds(static_cast<long>(static_cast<double>(o.max_pause_ms) - paused_for_ms));
+  proto::Message ready = proto::read_ram_result(answers, Deadline::in(std::max(left, milliseconds(1))));
+  try {
+    {
+      // Recorded before it is said: from here on no rollback may resume
+      // the source copy without the destination's word.
+      SignalsDeferred hold;
+      record.go = true;
+      vm::save_source_state(vm.run_dir, vm.name, record);
+      proto::write_go(out_fd, vm.name);
+    }
+    proto::Message ran =
+        proto::read_resume_result(answers, Deadline::in(milliseconds(o.commit_timeout_ms)));
+    if (!o.report.empty()) {
+      append_report(o.report, ready);
+      append_report(o.report, ran);
+    }
+  } catch (const std::exception& e) {
+    throw IndeterminateError("the destination was told to run '" + vm.name +
+                             "' but did not confirm it (" + lsm::describe(e) +
+                             "); settle it with: " + vm::recovery_hint(vm.name));
+  }
+}
+
+}  // namespace
+
+void send_ram(const RamSendOptions& o, int in_fd, int out_fd) {
+  backend::VmRef vm = vm_ref(o.name, o.run_dir);
+  vm::DomainLock lock(vm.run_dir, vm.name);
+  const backend::SourceOps& src = o.backends(o.backend).source;
+  vm::SourceState record = mirrored_record(vm);
   // One limit for the whole migration: while RAM streams, the mirrors
   // still copy guest writes, so each side gets half.
   std::uint64_t half = o.bandwidth / 2;
-  if (state->mirrors > 0)
+  if (record.mirrors > 0)
     src.device_model(vm)->with_qmp([&](qmp::Client& qmp) {
-      mirror::ready_for_switchover(qmp, state->mirrors, half);
+      mirror::ready_for_switchover(qmp, record.mirrors, half);
     });
-  auto sender = src.ram_sender(vm, {o.downtime_ms, half, o.json});
+  auto sender = src.ram_sender(vm, {o.downtime_ms, half, o.max_pause_ms, o.json});
   proto::write_ram_stream(out_fd, {vm.name, backend::name_of(o.backend)});
-  backend::FinishDisks finish;
-  if (state->mirrors > 0)
-    finish = [](qmp::Client& qmp) {
-      return with_context("finishing disk mirrors with the guest paused",
-                          [&] { return mirror::finish_all(qmp); });
-    };
-  backend::RamSent sent = sender->send(out_fd, finish);
-  proto::write_ram_done(out_fd,
-                        {sent.ram_bytes, sent.disk_bytes, proto::timestamp(sent.paused_at)});
+  try {
+    backend::RamSent sent = sender->send(out_fd, disk_hooks(record.mirrors, o.max_pause_ms));
+    proto::write_ram_done(out_fd,
+                          {sent.ram_bytes, sent.disk_bytes, proto::timestamp(sent.paused_at)});
+    if (o.commit) coordinate_commit(o, vm, record, sent, in_fd, out_fd);
+  } catch (const IndeterminateError&) {
+    throw;
+  } catch (const std::exception& e) {
+    // Before "go" the source copy is the VM: resume it now rather than
+    // after the orchestrator's rollback, so the pause ends here.
+    log::error(lsm::describe(e) + "; resuming the guest here");
+    // Its monitor connection first: QEMU serves one client at a time.
+    sender.reset();
+    try {
+      src.rollback(vm, record);
+    } catch (const std::exception& r) {
+      log::error("resuming the guest: " + lsm::describe(r));
+    }
+    throw;
+  }
 }
 
 void receive_ram(const RamReceiveOptions& o, int in_fd, int out_fd) {
   backend::VmRef vm = vm_ref(o.name, o.run_dir);
-  FdReader in(in_fd, "stdin (the stream from the source)");
+  vm::DomainLock lock(vm.run_dir, vm.name);
+  FdReader in(in_fd, "the stream from the source");
+  in.set_idle_timeout(milliseconds(o.idle_timeout_ms));
   proto::MessageReader reader(in);
   proto::RamStream header = proto::read_ram_stream(reader);
   if (header.name != vm.name)
@@ -45,8 +127,18 @@ void receive_ram(const RamReceiveOptions& o, int in_fd, int out_fd) {
   if (header.backend != state.backend)
     throw proto::ProtocolError("a " + header.backend + " stream, but phase 1 prepared a " +
                                state.backend + " domain");
-  o.backends(backend::kind_named(state.backend)).destination.receive_ram(vm, state, in, o.json);
+  const backend::Backend& be = o.backends(backend::kind_named(state.backend));
+  be.destination.receive_ram(vm, state, in, o.json);
   proto::write_ram_result(out_fd, proto::read_ram_done(reader));
+  auto go = proto::read_go(in, Deadline::in(milliseconds(o.go_timeout_ms)));
+  if (!go) {
+    log::info("the source ended the stream without go: " + vm.name +
+              " stays here paused and uncommitted");
+    return;
+  }
+  if (*go != vm.name) throw proto::ProtocolError("go is for domain '" + *go + "', not '" + vm.name + "'");
+  proto::write_resume_result(out_fd, commit_destination(be, vm, state));
+  log::info("guest " + vm.name + " runs on this host");
 }
 
 }  // namespace lsm::phases

@@ -1,17 +1,29 @@
-// Phase 4: the commit. The destination resumes the guest and confirms it
-// runs; only then may the source copy end.
+// Phase 4: the commit, and releasing the source. The destination's commit
+// is a durable marker written before the guest may run there, kept until
+// the source copy is gone; the source copy ends only after the commit.
 #pragma once
 
 #include "phases/phases.hpp"
 
 namespace lsm::phases {
 
-// Destination: resume the guest (if it ran on the source), confirm it
-// runs, then forget the rollback state (the commit); writes a "result"
-// with the resume time to out_fd.
+// Destination, with the source's "go" (or by hand, the operator's): marks
+// the commit durably, runs the guest here, forgets the rollback state.
+// Returns when it resumed (seconds since the epoch; 0 if it was not
+// running on the source). A VM not ready to run fails before the marker,
+// leaving a rollback possible; a failure after it is IndeterminateError.
+double commit_destination(const backend::Backend& be, const backend::VmRef& vm,
+                          const vm::DestState& state);
+
+// Destination, by hand or to settle an interrupted migration: commits if
+// not done yet (idempotent); writes a "resume" result to out_fd.
 void resume_destination(const DestOptions& o, int out_fd);
 
-// Source: after the destination runs, end the source copy. Refuses while
+// Destination, once the source copy is gone: drops the commit marker.
+void release_destination(const DestOptions& o);
+
+// Source: after the destination runs, end the source copy (idempotent:
+// nothing to do once it is gone) and the migration record. Refuses while
 // the source's migration has not completed.
 void quit_source(const SourceOptions& o);
 

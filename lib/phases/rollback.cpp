@@ -2,19 +2,31 @@
 
 #include "core/log.hpp"
 #include "core/util.hpp"
+#include "vm/lock.hpp"
 #include "vm/names.hpp"
 #include "vm/source_state.hpp"
 
 namespace lsm::phases {
 
-void rollback_source(const SourceOptions& o) {
+void rollback_source(const SourceRollbackOptions& o) {
   backend::VmRef vm = vm_ref(o.name, o.run_dir);
-  o.backends(o.backend).source.rollback(vm, vm::load_source_state(vm.run_dir, vm.name));
+  vm::DomainLock lock(vm.run_dir, vm.name);
+  auto record = vm::load_source_state(vm.run_dir, vm.name);
+  if (record && record->go && !o.not_committed)
+    throw IndeterminateError("the destination was told to run '" + vm.name +
+                             "': only its answer can tell whether the copy here may resume; "
+                             "settle it with: " + vm::recovery_hint(vm.name));
+  o.backends(o.backend).source.rollback(vm, record);
   vm::clear_source_state(vm.run_dir, vm.name);
 }
 
 void rollback_destination(const DestOptions& o) {
   backend::VmRef vm = vm_ref(o.name, o.run_dir);
+  vm::DomainLock lock(vm.run_dir, vm.name);
+  if (vm::is_committed(vm.run_dir, vm.name))
+    throw IndeterminateError("'" + vm.name + "' was committed on this host (" +
+                             vm::commit_marker(vm.run_dir, vm.name) +
+                             "): its copy here is the live one; not rolling it back");
   if (!path_exists(vm::state_file(vm.run_dir, vm.name))) {
     log::info("nothing to roll back for " + vm.name + " on this host");
     return;
@@ -23,7 +35,8 @@ void rollback_destination(const DestOptions& o) {
   undo_destination(o.backends(backend::kind_named(state.backend)), vm, state);
 }
 
-void undo_destination(const backend::Backend& be, const backend::VmRef& vm, const vm::DestState& state) {
+void undo_destination(const backend::Backend& be, const backend::VmRef& vm,
+                      const vm::DestState& state) {
   be.destination.rollback(vm, state);
   for (const auto& f : state.created) remove_file(f);
   remove_file(state.path);

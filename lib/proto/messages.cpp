@@ -121,4 +121,36 @@ void write_resume_result(int fd, double resumed_at) {
   Out("result").add("phase", "resume").add("ok", true).add("resumed_at", timestamp(resumed_at)).write(fd);
 }
 
+namespace {
+
+Message read_result(MessageReader& in, const char* phase, Deadline deadline) {
+  Message m = in.read("result", deadline);
+  std::string got = json::string_at(m.doc, "phase", "result");
+  if (got != phase)
+    throw ProtocolError(std::string("expected the ") + phase + " result, got the " + got + " one");
+  return m;
+}
+
+}  // namespace
+
+Message read_ram_result(MessageReader& in, Deadline deadline) {
+  return read_result(in, "ram", deadline);
+}
+
+Message read_resume_result(MessageReader& in, Deadline deadline) {
+  return read_result(in, "resume", deadline);
+}
+
+void write_go(int fd, const std::string& name) {
+  Out("go").add("name", name).write(fd, kStreamOut);
+}
+
+std::optional<std::string> read_go(FdReader& in, Deadline deadline) {
+  auto line = in.read_line(kMaxLine, deadline);
+  if (!line) return std::nullopt;
+  Message m = decode(*line, "message");
+  if (m.type != "go") throw ProtocolError("expected a go message, got " + m.type);
+  return json::string_at(m.doc, "name", "go");
+}
+
 }  // namespace lsm::proto

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -65,8 +66,20 @@ struct RamDone {
 void write_ram_done(int fd, const RamDone& m);
 RamDone read_ram_done(MessageReader& in);
 
-// The destination's figures for the orchestrator's summary.
+// Destination -> source: the VM is all here, paused, ready to run; with
+// the figures for the orchestrator's summary.
 void write_ram_result(int fd, const RamDone& received);
+Message read_ram_result(MessageReader& in, Deadline deadline);
+
+// Source -> destination: run it. The only message after which the
+// destination may run the guest.
+void write_go(int fd, const std::string& name);
+// The next message, which must be "go" for name; nullopt on a clean end of
+// stream (the source stopped before deciding).
+std::optional<std::string> read_go(FdReader& in, Deadline deadline);
+
+// Destination -> source: it runs here (resumed_at, on this host's clock).
 void write_resume_result(int fd, double resumed_at);
+Message read_resume_result(MessageReader& in, Deadline deadline);
 
 }  // namespace lsm::proto

@@ -23,6 +23,9 @@ const std::vector<MessageType>& message_types() {
       // Phase 3 trailer, source -> destination: the source has switched over.
       {"ram-done",
        {{"bytes", K::kUint}, {"disk_bytes", K::kUint}, {"paused_at", K::kString}}},
+      // Phase 4, source -> destination, on the stream after "ram-done": the
+      // source's decision that the destination's copy is to run.
+      {"go", {{"name", K::kString}}},
       // Progress, on stderr with --json.
       {"progress",
        {{"phase", K::kString}, {"done", K::kUint}, {"total", K::kUint}}},

@@ -184,12 +184,16 @@ void receive_ram(const VmRef& vm, vm::DestState& state, FdReader& in, bool json)
   progress.finish(frames.total(), 0, "complete");
 }
 
-double resume(const VmRef& vm, const vm::DestState& state) {
+void check_resumable(const VmRef& vm, const vm::DestState& state) {
   qmp::Client qmp = qmp::Client::connect(state.qmp);
   std::string st = migration_status(qmp);
   if (st != "completed")
     throw Error("incoming migration of '" + vm.name + "' is not complete (status " + st +
                 "); not resuming");
+}
+
+double resume(const VmRef& vm, const vm::DestState& state) {
+  qmp::Client qmp = qmp::Client::connect(state.qmp);
   try {
     qmp.execute("nbd-server-stop");
   } catch (const qmp::ExecuteError& e) {
@@ -219,7 +223,8 @@ void rollback(const VmRef& vm, const vm::DestState& state) {
 
 backend::DestinationOps destination_ops() {
   return {.plan = plan, .start = start, .export_disks = export_disks,
-          .receive_ram = receive_ram, .resume = resume, .rollback = rollback};
+          .receive_ram = receive_ram, .check_resumable = check_resumable, .resume = resume,
+          .rollback = rollback};
 }
 
 }  // namespace lsm::qemu

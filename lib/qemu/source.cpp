@@ -3,6 +3,8 @@
 #include <sys/socket.h>
 
 #include <atomic>
+#include <cerrno>
+#include <optional>
 #include <chrono>
 #include <thread>
 
@@ -44,11 +46,11 @@ bool guest_running(qmp::Client& qmp) {
 class QemuDeviceModel : public backend::DeviceModel {
  public:
   explicit QemuDeviceModel(const VmRef& vm) : qmp_(connect_source(vm)) {}
-  void with_qmp(const std::function<void(qmp::Client&)>& fn) { fn(qmp_); }
-  std::string node_of(qmp::Client& qmp, const std::string& key) {
+  void with_qmp(const std::function<void(qmp::Client&)>& fn) override { fn(qmp_); }
+  std::string node_of(qmp::Client& qmp, const std::string& key) override {
     return node_for_key(qmp, key);
   }
-  bool guest_running() { return qemu::guest_running(qmp_); }
+  bool guest_running() override { return qemu::guest_running(qmp_); }
 
  private:
   qmp::Client qmp_;
@@ -93,7 +95,7 @@ class Pump {
 class QemuRamSender : public backend::RamSender {
  public:
   QemuRamSender(const VmRef& vm, const backend::RamLimits& limits)
-      : qmp_(connect_source(vm)), json_(limits.json) {
+      : qmp_(connect_source(vm)), json_(limits.json), max_pause_ms_(limits.max_pause_ms) {
     enable_capabilities(qmp_, {"pause-before-switchover", "events"});
     json::Document args(rapidjson::kObjectType);
     auto& a = args.GetAllocator();
@@ -102,13 +104,13 @@ class QemuRamSender : public backend::RamSender {
     qmp_.execute("migrate-set-parameters", &args);
   }
 
-  backend::RamSent send(int out_fd, const backend::FinishDisks& finish_disks) {
+  backend::RamSent send(int out_fd, const backend::DiskHooks& disks) override {
     auto [ours, theirs] = stream_pair();
     Pump pump(ours.get(), out_fd);
     backend::RamSent sent;
     try {
       migrate_over_fd(qmp_, "migrate", std::move(theirs));
-      sent = follow(pump, finish_disks);
+      sent = follow(pump, disks);
     } catch (...) {
       try {
         qmp_.execute("migrate_cancel");
@@ -128,13 +130,24 @@ class QemuRamSender : public backend::RamSender {
 
  private:
   // Follows the migration to its end, finishing the disks at the switchover.
-  backend::RamSent follow(Pump& pump, const backend::FinishDisks& finish_disks) {
+  backend::RamSent follow(Pump& pump, const backend::DiskHooks& disks) {
     proto::Progress progress("ram", json_);
     backend::RamSent sent;
+    std::optional<Deadline> pause_ends;
+    auto note_stop = [&] {
+      if (auto stop = qmp_.next_event("STOP", 0ms)) {
+        sent.paused_at = stop->timestamp();
+        pause_ends = Deadline::in(std::chrono::milliseconds(max_pause_ms_));
+      }
+    };
     for (;;) {
-      if (auto stop = qmp_.next_event("STOP", 0ms)) sent.paused_at = stop->timestamp();
+      note_stop();
+      if (pause_ends && pause_ends->expired())
+        throw TimeoutError("the guest has been paused for " + std::to_string(max_pause_ms_) +
+                           " ms without switching over (--max-pause)");
       auto e = qmp_.next_event("MIGRATION", 500ms);
       if (!e) {
+        if (disks.check && !pause_ends) disks.check(qmp_);
         auto info = qmp_.execute("query-migrate");
         if (const json::Value* ram = json::find(info, "ram"))
           progress.update(json::u64_at(*ram, "transferred", "ram"),
@@ -146,7 +159,9 @@ class QemuRamSender : public backend::RamSender {
       if (st == "pre-switchover") {
         // The guest is paused and no more guest writes can happen: this is
         // the disks' consistent point, before any device state is sent.
-        if (finish_disks) sent.disk_bytes = finish_disks(qmp_);
+        note_stop();
+        if (!pause_ends) pause_ends = Deadline::in(std::chrono::milliseconds(max_pause_ms_));
+        if (disks.finish) sent.disk_bytes = disks.finish(qmp_);
         json::Document args(rapidjson::kObjectType);
         json::add(args, "state", "pre-switchover", args.GetAllocator());
         qmp_.execute("migrate-continue", &args);
@@ -157,13 +172,14 @@ class QemuRamSender : public backend::RamSender {
                     (pump.error().empty() ? "" : " (" + pump.error() + ")"));
       }
     }
-    if (auto stop = qmp_.next_event("STOP", 0ms)) sent.paused_at = stop->timestamp();
+    note_stop();
     progress.finish(pump.bytes(), pump.bytes(), "switched over");
     return sent;
   }
 
   qmp::Client qmp_;
   bool json_;
+  std::uint64_t max_pause_ms_;
 };
 
 bool migration_active(qmp::Client& qmp) {
@@ -188,7 +204,16 @@ backend::Description describe(const VmRef& vm,
 }
 
 void quit(const VmRef& vm) {
-  qmp::Client qmp = connect_source(vm);
+  std::optional<qmp::Client> conn;
+  try {
+    conn.emplace(qmp::Client::connect(vm::qmp_socket(vm.run_dir, vm.name)));
+  } catch (const SystemError& e) {
+    // Asked again after it quit (settling an interrupted migration).
+    if (e.code() != ENOENT && e.code() != ECONNREFUSED) throw;
+    log::info("the source QEMU of " + vm.name + " is gone already");
+    return;
+  }
+  qmp::Client& qmp = *conn;
   std::string st = migration_status(qmp);
   if (st != "completed")
     throw Error("source migration of '" + vm.name + "' is not complete (status " + st +

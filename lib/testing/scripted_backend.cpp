@@ -11,10 +11,10 @@ using backend::VmRef;
 class ScriptedSender : public backend::RamSender {
  public:
   explicit ScriptedSender(ScriptedBackend& be) : be_(be) {}
-  backend::RamSent send(int out_fd, const backend::FinishDisks& finish_disks) override {
+  backend::RamSent send(int out_fd, const backend::DiskHooks& disks) override {
     be_.step("send");
     write_all(out_fd, ScriptedBackend::kPayload, "stdout");
-    if (finish_disks) be_.step("finish_disks");
+    if (disks.finish) be_.step("finish_disks");
     return {std::strlen(ScriptedBackend::kPayload), 0, 1000.5};
   }
 
@@ -85,6 +85,7 @@ ScriptedBackend::ScriptedBackend() {
     if (in.read_exact(std::strlen(kPayload), Deadline::never()) != kPayload)
       throw Error("scripted receiver: not the scripted payload");
   };
+  dst.check_resumable = [this](const VmRef&, const vm::DestState&) { step("check_resumable"); };
   dst.resume = [this](const VmRef&, const vm::DestState&) {
     step("resume");
     return 1001.25;

@@ -7,6 +7,9 @@
 
 #include "core/fd_io.hpp"
 #include "core/unique_fd.hpp"
+#include "core/util.hpp"
+#include "proto/message.hpp"
+#include "vm/names.hpp"
 
 namespace lsm::vm {
 
@@ -26,14 +29,7 @@ void save(const DestState& s) {
   for (const auto& c : s.created) created.PushBack(json::str(c, a), a);
   json::add(d, "created", std::move(created), a);
   json::add(d, "disks", proto::to_json(s.disks, a), a);
-  std::string tmp = s.path + ".tmp";
-  {
-    UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
-    if (!fd) throw SystemError("writing " + tmp, errno);
-    write_all(fd.get(), json::to_string(d) + "\n", tmp);
-    if (::fsync(fd.get()) < 0) throw SystemError("fsync " + tmp, errno);
-  }
-  if (::rename(tmp.c_str(), s.path.c_str()) < 0) throw SystemError("renaming " + tmp, errno);
+  write_file_atomically(s.path, json::to_string(d) + "\n");
 }
 
 DestState load_dest_state(const std::string& path) {
@@ -63,6 +59,20 @@ DestState load_dest_state(const std::string& path) {
   for (const auto& c : created.GetArray()) s.created.emplace_back(c.GetString());
   s.disks = proto::disks_from_json(json::array_at(d, "disks", ""), "disks");
   return s;
+}
+
+void mark_committed(const std::string& run_dir, const std::string& name) {
+  std::string path = commit_marker(run_dir, name);
+  if (path_exists(path)) return;
+  create_file_durably(path, "{\"committed_at\":\"" + proto::timestamp(epoch_now()) + "\"}\n");
+}
+
+bool is_committed(const std::string& run_dir, const std::string& name) {
+  return path_exists(commit_marker(run_dir, name));
+}
+
+void release_commit(const std::string& run_dir, const std::string& name) {
+  remove_file(commit_marker(run_dir, name));
 }
 
 }  // namespace lsm::vm

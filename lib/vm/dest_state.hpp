@@ -30,4 +30,11 @@ void save(const DestState& s);
 // Throws naming the path and what to do if there is no migration state.
 DestState load_dest_state(const std::string& path);
 
+// The destination's commit, RUN/lsm/NAME.committed: made durable before the
+// guest may run here, and kept until the source copy is gone, so that every
+// later rollback or migration of the VM knows this copy may be the live one.
+void mark_committed(const std::string& run_dir, const std::string& name);
+bool is_committed(const std::string& run_dir, const std::string& name);
+void release_commit(const std::string& run_dir, const std::string& name);
+
 }  // namespace lsm::vm

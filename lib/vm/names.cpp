@@ -51,6 +51,10 @@ std::string state_file(const std::string& run_dir, const std::string& name) {
   return lsm_dir(run_dir) + "/" + name + ".state.json";
 }
 
+std::string commit_marker(const std::string& run_dir, const std::string& name) {
+  return lsm_dir(run_dir) + "/" + name + ".committed";
+}
+
 std::string nbd_socket(const std::string& run_dir, const std::string& name) {
   return lsm_dir(run_dir) + "/" + name + ".nbd";
 }

@@ -19,6 +19,7 @@ std::string qmp_socket(const std::string& run_dir, const std::string& name);
 std::string lsm_dir(const std::string& run_dir);  // created mode 0700
 std::string qemu_dir(const std::string& run_dir);  // created mode 0700
 std::string state_file(const std::string& run_dir, const std::string& name);
+std::string commit_marker(const std::string& run_dir, const std::string& name);
 std::string nbd_socket(const std::string& run_dir, const std::string& name);
 std::string qemu_log(const std::string& run_dir, const std::string& name);
 

@@ -1,12 +1,12 @@
 #include "vm/source_state.hpp"
 
 #include <fcntl.h>
-#include <unistd.h>
 
 #include <cerrno>
 
 #include "core/fd_io.hpp"
 #include "core/unique_fd.hpp"
+#include "core/util.hpp"
 #include "json/json.hpp"
 #include "vm/names.hpp"
 
@@ -18,40 +18,78 @@ std::string path_of(const std::string& run, const std::string& name) {
   return lsm_dir(run) + "/" + name + ".source.json";
 }
 
-}  // namespace
-
-void save_source_state(const std::string& run, const std::string& name,
-                       const SourceState& s) {
-  std::string path = path_of(run, name);
-  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
-  if (!fd) throw SystemError("writing " + path, errno);
-  write_all(fd.get(),
-            std::string("{\"was_running\":") + (s.was_running ? "true" : "false") +
-                ",\"mirrors\":" + std::to_string(s.mirrors) + "}\n",
-            path);
+std::string encode(const SourceState& s) {
+  json::Document d(rapidjson::kObjectType);
+  auto& a = d.GetAllocator();
+  json::add(d, "was_running", s.was_running, a);
+  json::Value disks(rapidjson::kArrayType);
+  for (const auto& k : s.disks) disks.PushBack(json::str(k, a), a);
+  json::add(d, "disks", std::move(disks), a);
+  json::add(d, "mirrored", s.mirrored, a);
+  json::add(d, "mirrors", s.mirrors, a);
+  json::add(d, "go", s.go, a);
+  return json::to_string(d) + "\n";
 }
 
-std::optional<SourceState> load_source_state(const std::string& run,
-                                             const std::string& name) {
+}  // namespace
+
+std::string recovery_hint(const std::string& name) {
+  return "lsm-migrate.sh --recover " + name + " HOST";
+}
+
+namespace {
+
+[[noreturn]] void in_progress(const std::string& path, const std::string& name) {
+  throw Error("a migration of '" + name + "' is in progress or was interrupted (" + path +
+              "); if no lsm-migrate.sh runs for it, settle it with: " + recovery_hint(name));
+}
+
+}  // namespace
+
+void refuse_if_in_progress(const std::string& run, const std::string& name) {
   std::string path = path_of(run, name);
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (path_exists(path)) in_progress(path, name);
+}
+
+void begin_source_state(const std::string& run, const std::string& name, const SourceState& s) {
+  std::string path = path_of(run, name);
+  try {
+    create_file_durably(path, encode(s));
+  } catch (const SystemError& e) {
+    if (e.code() != EEXIST) throw;
+    in_progress(path, name);
+  }
+}
+
+void save_source_state(const std::string& run, const std::string& name, const SourceState& s) {
+  write_file_atomically(path_of(run, name), encode(s));
+}
+
+std::optional<SourceState> load_source_state(const std::string& run, const std::string& name) {
+  std::string path = path_of(run, name);
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
   if (!fd) {
     if (errno == ENOENT) return std::nullopt;
     throw SystemError("reading " + path, errno);
   }
   FdReader r(fd.get(), path);
-  auto line = r.read_line(4096, Deadline::never());
+  auto line = r.read_line(1 << 20, Deadline::never());
   if (!line) throw Error(path + " is empty");
   auto d = json::parse(*line, path);
   SourceState s;
   s.was_running = json::bool_at(d, "was_running", path);
+  for (const auto& k : json::array_at(d, "disks", path).GetArray()) {
+    if (!k.IsString()) throw Error(path + ": disks holds a non-string");
+    s.disks.emplace_back(k.GetString());
+  }
+  s.mirrored = json::bool_at(d, "mirrored", path);
   s.mirrors = static_cast<int>(json::u64_at(d, "mirrors", path));
+  s.go = json::bool_at(d, "go", path);
   return s;
 }
 
 void clear_source_state(const std::string& run, const std::string& name) {
-  std::string path = path_of(run, name);
-  if (::unlink(path.c_str()) < 0 && errno != ENOENT) throw SystemError("removing " + path, errno);
+  remove_file(path_of(run, name));
 }
 
 }  // namespace lsm::vm

@@ -77,23 +77,34 @@ void receive_ram(const VmRef& vm, vm::DestState& state, FdReader& in, bool) {
   log::info("domain " + ro.name + " restored as domain " + std::to_string(r.domid));
 }
 
-double resume(const VmRef& vm, const vm::DestState&) {
-  Libxl x;
+// The paused domain libxl restored from the stream.
+std::pair<std::uint32_t, DomainInfo> incoming_domain(Libxl& x, const VmRef& vm) {
   std::string incoming = incoming_name(vm.name);
   auto domid = lookup_domain(x, incoming);
   if (!domid) throw Error("no domain " + incoming + " here: phase 3 did not complete");
   auto info = domain_info(x, *domid);
   if (!info || info->dying || info->suspended)
     throw Error("domain " + incoming + " is not in a state to run");
+  return {*domid, *info};
+}
+
+void check_resumable(const VmRef& vm, const vm::DestState&) {
+  Libxl x;
+  incoming_domain(x, vm);
+}
+
+double resume(const VmRef& vm, const vm::DestState&) {
+  Libxl x;
+  std::uint32_t domid = incoming_domain(x, vm).first;
   // Unpaused first: a rollback tells from the pause flag of NAME--incoming
   // whether the guest may have run here.
-  unpause_domain(x, *domid);
+  unpause_domain(x, domid);
   double resumed_at = epoch_now();
-  rename_domain(x, *domid, incoming, vm.name);
-  info = domain_info(x, *domid);
+  rename_domain(x, domid, incoming_name(vm.name), vm.name);
+  auto info = domain_info(x, domid);
   if (!info || info->paused || info->dying)
     throw Error("domain " + vm.name + " did not keep running after unpause");
-  log::info("domain " + vm.name + " runs on this host as domain " + std::to_string(*domid));
+  log::info("domain " + vm.name + " runs on this host as domain " + std::to_string(domid));
   return resumed_at;
 }
 
@@ -127,7 +138,8 @@ void rollback(const VmRef& vm, const vm::DestState& state) {
 
 backend::DestinationOps destination_ops() {
   return {.plan = plan, .start = start, .export_disks = export_disks,
-          .receive_ram = receive_ram, .resume = resume, .rollback = rollback};
+          .receive_ram = receive_ram, .check_resumable = check_resumable, .resume = resume,
+          .rollback = rollback};
 }
 
 }  // namespace lsm::xen

@@ -62,6 +62,15 @@ struct SaveContext {
 // rate the stream has really gone out so far.
 int precopy_policy(struct precopy_stats stats, void* data) {
   auto* c = static_cast<SaveContext*>(data);
+  if (c->o.check_disks) {
+    try {
+      DeviceModelQmp dm(c->d.domid, c->d.uuid);
+      c->o.check_disks(dm.client());
+    } catch (...) {
+      c->failure = std::current_exception();
+      return XGS_POLICY_ABORT;
+    }
+  }
   if (stats.dirty_count < 0) return XGS_POLICY_CONTINUE_PRECOPY;
   double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - c->start).count();

@@ -20,6 +20,9 @@ struct SaveOptions {
   // locked QMP connection to the device model; returns the disk bytes it
   // copied. Empty when the domain has no mirrored disk.
   std::function<std::uint64_t(qmp::Client&)> finish_disks;
+  // Runs between the live rounds, on a locked QMP connection to the device
+  // model; an exception stops the migration before the guest is suspended.
+  std::function<void(qmp::Client&)> check_disks;
 };
 
 struct SaveResult {

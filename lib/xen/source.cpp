@@ -32,16 +32,16 @@ class XenDeviceModel : public backend::DeviceModel {
       files_[d.key] = d.file;
   }
   // One short connection per use: libxl waits for its lock without a timeout.
-  void with_qmp(const std::function<void(qmp::Client&)>& fn) {
+  void with_qmp(const std::function<void(qmp::Client&)>& fn) override {
     DeviceModelQmp dm(info_.domid, info_.uuid);
     fn(dm.client());
   }
-  std::string node_of(qmp::Client& qmp, const std::string& key) {
+  std::string node_of(qmp::Client& qmp, const std::string& key) override {
     auto f = files_.find(key);
     if (f == files_.end()) throw Error("disk " + key + ": domain '" + info_.name + "' has no such disk");
     return mirror::node_for_file(qmp, f->second);
   }
-  bool guest_running() { return !info_.paused && !info_.suspended; }
+  bool guest_running() override { return !info_.paused && !info_.suspended; }
 
  private:
   Libxl x_;
@@ -57,8 +57,9 @@ class XenRamSender : public backend::RamSender {
     options_.bandwidth = limits.bandwidth;
   }
 
-  backend::RamSent send(int out_fd, const backend::FinishDisks& finish_disks) {
-    options_.finish_disks = finish_disks;
+  backend::RamSent send(int out_fd, const backend::DiskHooks& disks) override {
+    options_.finish_disks = disks.finish;
+    options_.check_disks = disks.check;
     auto r = save_domain(x_, info_, out_fd, options_);
     // As xl does: the source copy gives up its name before the destination
     // takes it.

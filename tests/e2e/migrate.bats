@@ -87,7 +87,7 @@ teardown() { cleanup_run; }
     hosts_kill_ssh_sessions
     e2e_migrate_wait "$log" || rc=$?
     ((rc == 1))
-    grep -q "phase 3 (RAM and device state) failed; rolling back" "$log"
+    grep -q "phase 3 (RAM, device state and the switchover) failed; rolling back" "$log"
     e2e_check_rolled_back "$name" 1
 }
 
@@ -97,6 +97,6 @@ teardown() { cleanup_run; }
     pkill -KILL -f -- "-name $name .*-incoming defer"
     e2e_migrate_wait "$log" || rc=$?
     ((rc == 1))
-    grep -q "phase 3 (RAM and device state) failed; rolling back" "$log"
+    grep -q "phase 3 (RAM, device state and the switchover) failed; rolling back" "$log"
     e2e_check_rolled_back "$name" 1
 }

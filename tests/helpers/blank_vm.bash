@@ -29,5 +29,5 @@ blank_vm_disk() {
 
 # Whether the VM NAME is running, asked of QEMU itself through lsm-dmstate.
 vm_running() {
-    lsm-dmstate send "$1" --run-dir "$2" | grep -q '"running":true'
+    lsm-dmstate send "$1" --run-dir "$2" --dry-run | grep -q '"running":true'
 }

@@ -31,9 +31,11 @@ e2e_guest() {
     done
 }
 
-# migrate ARGS...: lsm-migrate.sh on the source host, over real ssh.
+# migrate ARGS...: lsm-migrate.sh on the source host, over real ssh. As a
+# terminal's Ctrl-C would find it: a command started in the background by a
+# script has SIGINT ignored, and bash cannot trap a signal ignored on entry.
 migrate() {
-    on_src lsm-migrate.sh -s "$LSM_SSH" --run-dir "$LSM_SRC_RUN" "$@"
+    on_src env --default-signal=INT lsm-migrate.sh -s "$LSM_SSH" --run-dir "$LSM_SRC_RUN" "$@"
 }
 
 _acked() {
@@ -50,6 +52,9 @@ e2e_check_migrated() {
         acked="$(_acked "$name" "disk$i")"
         guest_wait_acks "$(guest_ack_log "$name" "$LSM_DST_RUN")" "disk$i" "$((acked + 2))" 60
     done
+    # Settled: neither host keeps a record of the migration.
+    [[ ! -e "$LSM_SRC_RUN/lsm/$name.source.json" && ! -e "$LSM_DST_RUN/lsm/$name.committed" ]] ||
+        { echo "a record of the migration is left: $(ls "$LSM_SRC_RUN/lsm" "$LSM_DST_RUN/lsm")" >&2; return 1; }
     guest_stop "$name" "$LSM_DST_RUN"
     for ((i = 0; i < n; i++)); do
         acked="$(_acked "$name" "disk$i")"
@@ -74,7 +79,8 @@ e2e_check_rolled_back() {
     done
     [[ -z "$(find "$LSM_DST_IMAGES" -name "$name-*")" ]] ||
         { echo "destination images left: $(ls "$LSM_DST_IMAGES")" >&2; return 1; }
-    [[ ! -e "$LSM_DST_RUN/lsm/$name.state.json" ]]
+    [[ ! -e "$LSM_DST_RUN/lsm/$name.state.json" && ! -e "$LSM_DST_RUN/lsm/$name.committed" ]]
+    [[ ! -e "$LSM_SRC_RUN/lsm/$name.source.json" ]]
     ! pgrep -f -- "-name $name .*-incoming defer" >/dev/null
     guest_stop "$name" "$LSM_SRC_RUN"
     for ((i = 0; i < n; i++)); do
@@ -115,4 +121,23 @@ e2e_slow_ram_migration() {
 e2e_wait_log() {
     wait_until 120 grep -q -- "$2" "$1" ||
         { echo "no '$2' in the migration log after 120 s:" >&2; cat "$1" >&2; return 1; }
+}
+
+# e2e_migrate_pid NAME: the lsm-migrate.sh of NAME started by e2e_migrate_bg
+# (the oldest: its jobs are subshells with the same command line).
+e2e_migrate_pid() {
+    pgrep -o -f -- "lsm-migrate.sh .* $1 $LSM_DST_ADDR\$"
+}
+
+# e2e_wait_committed NAME: waits until the destination has committed NAME.
+e2e_wait_committed() {
+    wait_until 120 test -e "$LSM_DST_RUN/lsm/$1.committed" ||
+        { echo "$1 was not committed on the destination within 120 s" >&2; return 1; }
+}
+
+# e2e_wait_settled NAME: waits until no process of an interrupted
+# lsm-migrate.sh of NAME holds its lock any more (its jobs run on alone).
+e2e_wait_settled() {
+    wait_until 180 flock -n "$LSM_SRC_RUN/lsm/$1.migrate.lock" true ||
+        { echo "the lsm-migrate.sh lock of $1 is still held after 180 s" >&2; return 1; }
 }

@@ -424,7 +424,7 @@ lab_host_clean() {
         done
         for f in $(find /var/run/xen /tmp "${image%/*}" -maxdepth 1 \
                 -name "*$name*" ! -path "$image" ! -path "${image%.raw}.qcow2" 2>/dev/null) \
-            $(find /run/lsm -name "*$name*" ! -name "*.log" 2>/dev/null); do
+            $(find /run/lsm -name "*$name*" ! -name "*.log" ! -name "*.lock" 2>/dev/null); do
             left="$left file:$f"
         done
         # Shells (this one, its ssh session) have NAME in their command line.

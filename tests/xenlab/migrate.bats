@@ -151,6 +151,62 @@ mirror_started() {
 # bytes), byte order marker, mandatory flags, optional flags, optional data
 # length (u32 at offset 44), then that many bytes of config: the libxl v2
 # stream ("LibxlFmt") begins at 48 + that length.
+# lab_migrate_bg LOG ARGS...: lsm-migrate.sh on a, in the background; its
+# output in LOG, its pid (of the ssh to a) in MIGRATE_PID.
+lab_migrate_bg() {
+    local log="$1"
+    shift
+    lab_run_on -t 900 a /lab/bin/lsm-migrate.sh "$@" >"$log" 2>&1 3>&- &
+    MIGRATE_PID=$!
+}
+
+lab_migrate_wait() {
+    local rc=0
+    wait "$MIGRATE_PID" || rc=$?
+    cat "$1"
+    echo "# lsm-migrate.sh exit status $rc" >&3
+    return "$rc"
+}
+
+@test "ssh killed during the RAM stream: lsm-migrate.sh fails, the guest keeps running on a, b is clean" {
+    GUEST="mig-ramcut"
+    lab_guest_create a "$GUEST" pv
+    lab_guest_wait_acks a "$GUEST" 3 120
+    local log="$BATS_TEST_TMPDIR/migrate.log" rc=0
+    # 96 MB of RAM at 1 MiB/s: the RAM phase lasts long enough to be cut.
+    lab_migrate_bg "$log" --bandwidth 2 "$GUEST" lab-b
+    # The mirrors are READY: phase 3 begins.
+    wait_until 300 grep -q "all disks ready" "$log"
+    sleep 5
+    run -0 lab_run_on -t 60 a pkill -KILL -x ssh
+    lab_migrate_wait "$log" || rc=$?
+    ((rc == 1))
+    grep -q "phase 3 (RAM, device state and the switchover) failed; rolling back" "$log"
+
+    run -0 lab_run_on -t 60 a xl list "$GUEST"
+    lab_guest_wait_acks a "$GUEST" $(($(lab_guest_acked "$GUEST") + 2)) 120
+    lab_host_clean b "$GUEST"
+    lab_guest_stop_and_verify a "$GUEST"
+}
+
+@test "SIGINT to lsm-migrate.sh once b has committed: the guest runs on b, a is released" {
+    GUEST="mig-int"
+    lab_guest_create a "$GUEST" pv
+    lab_guest_wait_acks a "$GUEST" 3 120
+    local log="$BATS_TEST_TMPDIR/migrate.log" rc=0 acked
+    lab_migrate_bg "$log" "$GUEST" lab-b
+    wait_until 600 lab_run_on -t 30 b test -e "/run/lsm/lsm/$GUEST.committed"
+    lab_run_on -t 30 a pkill -INT -f "lsm-migrate.sh $GUEST lab-b" || true
+    lab_migrate_wait "$log" || rc=$?
+    ((rc == 0))
+
+    acked="$(lab_guest_acked "$GUEST")"
+    lab_guest_wait_acks b "$GUEST" $((acked + 2)) 120
+    run -1 lab_run_on -t 60 a xl list "$GUEST"
+    lab_host_clean a "$GUEST" --keep-image
+    lab_guest_stop_and_verify b "$GUEST"
+}
+
 @test "lsm-ramstream check accepts the libxl stream of a stock xl save of a PV guest" {
     GUEST="save-pv"
     lab_guest_create a "$GUEST" pv

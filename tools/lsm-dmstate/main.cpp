@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   auto* send =
       lsm::cli::source_command(app, "send", "Source: write the VM's description to stdout", d);
   send->add_option("--shared-disk", d.shared_disks, "A disk both hosts already see; not copied");
+  send->add_flag("--dry-run", d.dry_run, "Describe only; start no migration record");
   lsm::cli::on_run(send, [&] { lsm::phases::describe(d, STDOUT_FILENO); });
 
   return lsm::cli::run(app, argc, argv);

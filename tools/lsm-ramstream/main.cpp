@@ -14,6 +14,12 @@ int main(int argc, char** argv) {
   lsm::phases::RamReceiveOptions r;
   auto* recv =
       lsm::cli::dest_command(app, "receive", "Destination: feed the stream on stdin to QEMU", r);
+  recv->add_option("--go-timeout", r.go_timeout_ms,
+                   "ms to wait for the source's go once the VM is here (default 60000)")
+      ->check(CLI::PositiveNumber);
+  recv->add_option("--idle-timeout", r.idle_timeout_ms,
+                   "ms of silence after which the stream counts as dead (default 120000)")
+      ->check(CLI::PositiveNumber);
   lsm::cli::add_json_option(recv, r.json);
   lsm::cli::on_run(recv, [&] { lsm::phases::receive_ram(r, STDIN_FILENO, STDOUT_FILENO); });
 
@@ -24,8 +30,18 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   lsm::cli::add_bandwidth_option(
       send, s.bandwidth, "MiB/s for the whole migration, shared with the mirrors (default: unlimited)");
+  send->add_option("--max-pause", s.max_pause_ms,
+                   "ms the guest may stay paused before the source gives up and resumes it "
+                   "(default 30000)")
+      ->check(CLI::PositiveNumber);
+  send->add_flag("--commit", s.commit,
+                 "Coordinate the commit: the destination's answers on stdin, go when it is ready");
+  send->add_option("--commit-timeout", s.commit_timeout_ms,
+                   "ms to wait for the destination to run the guest after go (default 60000)")
+      ->check(CLI::PositiveNumber);
+  send->add_option("--report", s.report, "With --commit: append the destination's results here");
   lsm::cli::add_json_option(send, s.json);
-  lsm::cli::on_run(send, [&] { lsm::phases::send_ram(s, STDOUT_FILENO); });
+  lsm::cli::on_run(send, [&] { lsm::phases::send_ram(s, STDIN_FILENO, STDOUT_FILENO); });
 
   auto* check = app.add_subcommand(
       "check", "Check a libxl v2 migration stream (Xen) on stdin against the format specs");

@@ -1,0 +1,255 @@
+#!/usr/bin/env bats
+# The fault matrix: a writing guest migrating over real ssh between the two
+# namespaced hosts, and a fault at each step. Every case ends with the VM
+# running on exactly one host, writing there, every acknowledged write on
+# that host's disks, and the other host holding nothing of it (after the
+# recovery the tool named, where it exited 3). The matrix is printed at the
+# end of the file's run.
+bats_require_minimum_version 1.5.0
+
+setup_file() {
+    load ../helpers/common
+    load ../helpers/hosts
+    hosts_setup
+    export FAULT_MATRIX="$BATS_FILE_TMPDIR/matrix"
+    printf '%-64s %-8s %s\n' "fault" "exit" "the VM runs on" >"$FAULT_MATRIX"
+}
+
+teardown_file() {
+    cat "$FAULT_MATRIX" >&3
+    cleanup_run
+}
+
+setup() {
+    load ../helpers/common
+    load ../helpers/hosts
+    load ../helpers/guest
+    load ../helpers/blank_vm
+    load ../helpers/migrate
+    export LSM_GUEST_BLOCKS=64
+    name="f$BATS_TEST_NUMBER"
+    log="$LSM_T/$name.log"
+}
+
+teardown() { cleanup_run; }
+
+# row EXIT WHERE: one line of the matrix for this test.
+row() {
+    printf '%-64s %-8s %s\n' "$BATS_TEST_DESCRIPTION" "$1" "$2" >>"$FAULT_MATRIX"
+}
+
+# In phase 2: a mirror held back by --bandwidth.
+in_mirror() {
+    e2e_guest "$name" 128 raw:64M:32
+    e2e_migrate_bg "$log" --bandwidth 4 "$name" "$LSM_DST_ADDR"
+    e2e_wait_log "$log" "disks:"
+}
+
+# migrate_rc: waits for the background migration (here: a subshell could
+# not wait for it), its status in rc.
+migrate_rc() {
+    rc=0
+    e2e_migrate_wait "$log" >&2 || rc=$?
+}
+
+# recover NAME: lsm-migrate.sh --recover once the interrupted run is gone;
+# prints its status.
+recover() {
+    local rc=0
+    e2e_wait_settled "$1"
+    migrate --recover "$1" "$LSM_DST_ADDR" >>"$log" 2>&1 || rc=$?
+    echo "$rc"
+}
+
+@test "SIGINT in phase 2 (mirror)" {
+    in_mirror
+    kill -INT "$(e2e_migrate_pid "$name")"
+    migrate_rc
+    ((rc == 1))
+    e2e_check_rolled_back "$name" 1
+    row "$rc" source
+}
+
+@test "SIGTERM in phase 2 (mirror)" {
+    in_mirror
+    kill -TERM "$(e2e_migrate_pid "$name")"
+    migrate_rc
+    ((rc == 1))
+    e2e_check_rolled_back "$name" 1
+    row "$rc" source
+}
+
+@test "SIGKILL in phase 2, a retry refused, then --recover" {
+    in_mirror
+    kill -KILL "$(e2e_migrate_pid "$name")"
+    migrate_rc
+    run -1 migrate "$name" "$LSM_DST_ADDR"
+    [[ "$output" == *"--recover"* || "$output" == *"another lsm-migrate.sh is working on $name"* ]]
+    rc="$(recover "$name")"
+    ((rc == 1))
+    e2e_check_rolled_back "$name" 1
+    row "kill, $rc" source
+}
+
+@test "SIGINT in phase 3 (RAM stream)" {
+    e2e_slow_ram_migration "$name" "$log"
+    kill -INT "$(e2e_migrate_pid "$name")"
+    migrate_rc
+    ((rc == 1))
+    e2e_check_rolled_back "$name" 1
+    row "$rc" source
+}
+
+@test "SIGTERM in phase 3 (RAM stream)" {
+    e2e_slow_ram_migration "$name" "$log"
+    kill -TERM "$(e2e_migrate_pid "$name")"
+    migrate_rc
+    ((rc == 1))
+    e2e_check_rolled_back "$name" 1
+    row "$rc" source
+}
+
+@test "SIGKILL in phase 3, then --recover" {
+    # At full speed: its jobs run on without it and may switch over, and a
+    # RAM phase held back by --bandwidth ends with a guest that crashes on
+    # this QEMU (TCG), migrated by lsm or not.
+    e2e_guest "$name" 512 raw:32M
+    e2e_migrate_bg "$log" "$name" "$LSM_DST_ADDR"
+    e2e_wait_log "$log" "^ram:"
+    kill -KILL "$(e2e_migrate_pid "$name")"
+    migrate_rc
+    rc="$(recover "$name")"
+    # Its jobs ran on without it: the switchover may have happened.
+    if ((rc == 0)); then
+        e2e_check_migrated "$name" 1
+        row "kill, $rc" destination
+    else
+        ((rc == 1))
+        e2e_check_rolled_back "$name" 1
+        row "kill, $rc" source
+    fi
+}
+
+@test "SIGINT after the destination's commit" {
+    e2e_guest "$name" 128 raw:32M
+    e2e_migrate_bg "$log" "$name" "$LSM_DST_ADDR"
+    e2e_wait_committed "$name"
+    kill -INT "$(e2e_migrate_pid "$name")" 2>/dev/null || true
+    migrate_rc
+    ((rc == 0))
+    e2e_check_migrated "$name" 1
+    row "$rc" destination
+}
+
+@test "SIGKILL after the destination's commit, a retry refused, then --recover" {
+    e2e_guest "$name" 128 raw:32M
+    e2e_migrate_bg "$log" "$name" "$LSM_DST_ADDR"
+    e2e_wait_committed "$name"
+    kill -KILL "$(e2e_migrate_pid "$name")" 2>/dev/null || true
+    migrate_rc
+    if [[ -e "$LSM_SRC_RUN/lsm/$name.source.json" ]]; then
+        run -1 migrate "$name" "$LSM_DST_ADDR"
+        [[ "$output" == *"--recover"* || "$output" == *"another lsm-migrate.sh"* ]]
+    fi
+    rc="$(recover "$name")"
+    ((rc == 0))
+    e2e_check_migrated "$name" 1
+    row "kill, $rc" destination
+}
+
+@test "the ssh master killed after the destination's commit" {
+    e2e_guest "$name" 128 raw:32M
+    e2e_migrate_bg "$log" "$name" "$LSM_DST_ADDR"
+    e2e_wait_committed "$name"
+    pkill -KILL -f -- "ssh .*ControlMaster=yes.*$LSM_DST_ADDR" || true
+    migrate_rc
+    if ((rc == 3)); then rc="3, $(recover "$name")"; fi
+    [[ "$rc" == 0 || "$rc" == "3, 0" ]]
+    e2e_check_migrated "$name" 1
+    row "$rc" destination
+}
+
+@test "ssh sessions killed in phase 3" {
+    e2e_slow_ram_migration "$name" "$log"
+    hosts_kill_ssh_sessions
+    migrate_rc
+    if ((rc == 3)); then rc="3, $(recover "$name")"; fi
+    [[ "$rc" == 1 || "$rc" == "3, 1" ]]
+    e2e_check_rolled_back "$name" 1
+    row "$rc" source
+}
+
+@test "the link blackholed in phase 3, then --recover once it is back" {
+    e2e_slow_ram_migration "$name" "$log"
+    hosts_link_down
+    cleanup_push hosts_link_up
+    migrate_rc
+    ((rc == 1))
+    grep -q -- "--recover $name" "$log"
+    hosts_link_up
+    rc="$rc, $(recover "$name")"
+    [[ "$rc" == "1, 1" ]]
+    e2e_check_rolled_back "$name" 1
+    row "$rc" source
+}
+
+@test "two migrations of one VM started together" {
+    e2e_guest "$name" 128 raw:32M
+    e2e_migrate_bg "$log" "$name" "$LSM_DST_ADDR"
+    local first="$E2E_MIGRATE_PID" rc2=0
+    migrate "$name" "$LSM_DST_ADDR" >"$log.2" 2>&1 || rc2=$?
+    E2E_MIGRATE_PID="$first"
+    migrate_rc
+    cat "$log.2"
+    # One of them went first; the other was refused without touching it.
+    ((rc2 == 1)) || ((rc == 1))
+    grep -qE "another lsm-migrate.sh is working on $name|in progress" "$log" "$log.2"
+    if ((rc == 0 || rc2 == 0)); then
+        e2e_check_migrated "$name" 1
+        row "$rc/$rc2" destination
+    else
+        e2e_check_rolled_back "$name" 1
+        row "$rc/$rc2" source
+    fi
+}
+
+# small_destination_fs SIZE_MIB: the destination's image directory becomes
+# a small filesystem of its own.
+small_destination_fs() {
+    on_dst mount -t tmpfs -o "size=$1m,mode=700" tmpfs "$LSM_SRC_IMAGES"
+    cleanup_push on_dst umount -l "$LSM_SRC_IMAGES"
+}
+
+# fill_destination: takes what space is left there.
+fill_destination() {
+    on_dst dd if=/dev/zero of="$LSM_SRC_IMAGES/filler" bs=1M status=none 2>/dev/null || true
+}
+
+@test "the destination filesystem full during the mirror" {
+    small_destination_fs 48
+    in_mirror
+    fill_destination
+    migrate_rc
+    ((rc == 1))
+    on_dst rm -f "$LSM_SRC_IMAGES/filler"
+    [[ -z "$(on_dst ls "$LSM_SRC_IMAGES")" ]]
+    LSM_DST_IMAGES="$LSM_T/nothing" e2e_check_rolled_back "$name" 1
+    row "$rc" source
+}
+
+@test "the destination QEMU killed once the guest runs there" {
+    e2e_guest "$name" 128 raw:32M
+    e2e_migrate_bg "$log" "$name" "$LSM_DST_ADDR"
+    e2e_wait_committed "$name"
+    wait_until 60 test ! -e "$LSM_DST_RUN/lsm/$name.state.json"
+    local acked
+    acked="$(_acked "$name" disk0)"
+    pkill -KILL -f -- "-name $name .*-incoming defer"
+    migrate_rc
+    ((rc == 0))
+    # The source copy is stale now: it must never resume.
+    _guest_qemu_gone "$E2E_SRC_PID"
+    guest_verify "$LSM_DST_IMAGES/$name-0.raw" disk0 "$(_acked "$name" disk0)"
+    ((acked <= $(_acked "$name" disk0)))
+    row "$rc" "neither (killed there)"
+}
