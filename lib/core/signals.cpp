@@ -6,13 +6,14 @@
 
 namespace lsm {
 
-SignalsDeferred::SignalsDeferred() {
-  sigset_t set;
+sigset_t defer_signals() {
+  sigset_t set, old;
   sigemptyset(&set);
   for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) sigaddset(&set, s);
-  pthread_sigmask(SIG_BLOCK, &set, &old_);
+  pthread_sigmask(SIG_BLOCK, &set, &old);
+  return old;
 }
 
-SignalsDeferred::~SignalsDeferred() { pthread_sigmask(SIG_SETMASK, &old_, nullptr); }
+void restore_signals(const sigset_t& old) { pthread_sigmask(SIG_SETMASK, &old, nullptr); }
 
 }  // namespace lsm

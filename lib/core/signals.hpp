@@ -7,15 +7,18 @@
 
 namespace lsm {
 
-class SignalsDeferred {
- public:
-  SignalsDeferred();
-  ~SignalsDeferred();
-  SignalsDeferred(const SignalsDeferred&) = delete;
-  SignalsDeferred& operator=(const SignalsDeferred&) = delete;
+// Blocks INT, TERM, HUP and QUIT; returns the mask to restore.
+sigset_t defer_signals();
+void restore_signals(const sigset_t& old);
 
- private:
-  sigset_t old_;
-};
+// Runs fn with those signals held back.
+template <typename Fn>
+auto with_signals_deferred(Fn&& fn) -> decltype(fn()) {
+  struct Restore {
+    sigset_t old;
+    ~Restore() { restore_signals(old); }
+  } restore{defer_signals()};
+  return fn();
+}
 
 }  // namespace lsm

@@ -8,31 +8,37 @@
 // they share lives here: the order, the messages (proto/messages.hpp), the
 // state files (vm/), the checks and the bandwidth split.
 //
-//   1 SRC describe            backend.describe; no foreign block job      -> "vm"
-//     DST prepare             backend.plan_destination (can this host?),
+//   1 SRC describe            backend.describe; no foreign block job;
+//                             starts the migration record (source.json)   -> "vm"
+//     DST prepare             destination.plan (can this host?),
 //                             plan_targets (paths, space), state file,
-//                             create_images, backend.start_destination    -> "prepared"
-//   2 DST export_disks        backend.export_disks (NBD on unix sockets)  -> "exports"
-//     SRC mirror_disks        source state file, mirror::run_until_ready:
-//                             returns once every disk is READY
+//                             create_images, destination.start            -> "prepared"
+//   2 DST export_disks        destination.export_disks (NBD, unix sockets)-> "exports"
+//     SRC mirror_disks        exports == the disks phase 1 found;
+//                             mirror::run_until_ready: every disk READY
 //   3 SRC send_ram            mirrors READY and given half --bandwidth,
-//                             backend.ram_sender (the other half)         -> "ram-stream"
-//                             sender.send: RAM live, then the guest
-//                             pauses, every mirror is finished (the
-//                             disks' consistent point), device state      -> frames
+//                             source.ram_sender (the other half)          -> "ram-stream"
+//                             sender.send: RAM live (mirrors watched),
+//                             the guest pauses, every mirror finishes
+//                             (the disks' consistent point), device state -> frames
 //                                                                         -> "ram-done"
-//     DST receive_ram         backend.receive_ram                         -> "result"
-//   4 DST resume_destination  backend.resume, then the state file goes:
-//                             THE COMMIT POINT                            -> "result"
-//     SRC quit_source         backend.quit_source, source state file goes
+//     DST receive_ram         destination.receive_ram: the VM is here     -> "result" ready
+//     SRC (--commit)          within --max-pause of the pause: record go  -> "go"
+//     DST commit_destination  check_resumable, COMMIT MARKER (durable),
+//                             destination.resume, state file goes         -> "result" runs
+//   4 SRC quit_source         source.quit, the record goes
+//     DST release_destination the commit marker goes
 //
-// Before the commit, any failure rolls back (rollback.hpp): SRC cancels the
-// migration and the mirrors and resumes the guest if lsm paused it; DST
-// stops what phases 1-2 started and deletes exactly the images its state
-// file lists. A step that fails inside a tool undoes its own part first
-// (prepare removes what it created, the mirrors remove their jobs). After
-// the commit the destination's copy is the VM: DST's rollback refuses it
-// (IndeterminateError, exit 3) while it may run there.
+// The commit point is the destination's marker, written only on the
+// source's "go". Before "go" any failure rolls back (rollback.hpp): SRC
+// cancels the migration and the mirrors and resumes the guest if lsm
+// paused it (send_ram does so at once when it fails); DST stops what phases
+// 1-2 started and deletes exactly the images its state file lists. After
+// "go" only the destination can tell: its rollback refuses while the
+// marker exists (the copy there is the VM: finish phase 4), and otherwise
+// undoes everything, after which the source may resume (--not-committed).
+// Every step holds the VM's lock on its host (vm/lock.hpp) and a step that
+// fails inside a tool undoes its own part first.
 #pragma once
 
 #include <string>

@@ -54,14 +54,13 @@ void coordinate_commit(const RamSendOptions& o, const backend::VmRef& vm, vm::So
   auto left = milliseconds(static_cast<long>(static_cast<double>(o.max_pause_ms) - paused_for_ms));
   proto::Message ready = proto::read_ram_result(answers, Deadline::in(std::max(left, milliseconds(1))));
   try {
-    {
-      // Recorded before it is said: from here on no rollback may resume
-      // the source copy without the destination's word.
-      SignalsDeferred hold;
+    // Recorded before it is said: from here on no rollback may resume the
+    // source copy without the destination's word.
+    with_signals_deferred([&] {
       record.go = true;
       vm::save_source_state(vm.run_dir, vm.name, record);
       proto::write_go(out_fd, vm.name);
-    }
+    });
     proto::Message ran =
         proto::read_resume_result(answers, Deadline::in(milliseconds(o.commit_timeout_ms)));
     if (!o.report.empty()) {

@@ -14,18 +14,19 @@ double commit_destination(const backend::Backend& be, const backend::VmRef& vm,
   // Once begun, the commit finishes: a signal midway would leave the
   // marker without the guest running.
   be.destination.check_resumable(vm, state);
-  SignalsDeferred hold;
-  vm::mark_committed(vm.run_dir, vm.name);
-  try {
-    double resumed_at = be.destination.resume(vm, state);
-    // The images belong to the running guest now: no rollback may delete
-    // them.
-    remove_file(state.path);
-    return resumed_at;
-  } catch (const std::exception& e) {
-    throw IndeterminateError("'" + vm.name + "' is committed on this host but did not start: " +
-                             lsm::describe(e));
-  }
+  return with_signals_deferred([&] {
+    vm::mark_committed(vm.run_dir, vm.name);
+    try {
+      double resumed_at = be.destination.resume(vm, state);
+      // The images belong to the running guest now: no rollback may
+      // delete them.
+      remove_file(state.path);
+      return resumed_at;
+    } catch (const std::exception& e) {
+      throw IndeterminateError("'" + vm.name + "' is committed on this host but did not start: " +
+                               lsm::describe(e));
+    }
+  });
 }
 
 void resume_destination(const DestOptions& o, int out_fd) {

@@ -222,9 +222,8 @@ void rollback(const VmRef& vm, const vm::DestState& state) {
 }  // namespace
 
 backend::DestinationOps destination_ops() {
-  return {.plan = plan, .start = start, .export_disks = export_disks,
-          .receive_ram = receive_ram, .check_resumable = check_resumable, .resume = resume,
-          .rollback = rollback};
+  return {.plan = plan, .start = start, .export_disks = export_disks, .receive_ram = receive_ram,
+          .check_resumable = check_resumable, .resume = resume, .rollback = rollback};
 }
 
 }  // namespace lsm::qemu

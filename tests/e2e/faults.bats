@@ -61,6 +61,19 @@ recover() {
     echo "$rc"
 }
 
+# killed_then_recovered: SIGKILLs the running lsm-migrate.sh; while the
+# migration it left is unsettled, a new one of the VM is refused; then
+# --recover settles it, its status in rc.
+killed_then_recovered() {
+    kill -KILL "$(e2e_migrate_pid "$name")" 2>/dev/null || true
+    migrate_rc
+    if [[ -e "$LSM_SRC_RUN/lsm/$name.source.json" ]]; then
+        run -1 migrate "$name" "$LSM_DST_ADDR"
+        [[ "$output" == *"--recover"* || "$output" == *"another lsm-migrate.sh is working on $name"* ]]
+    fi
+    rc="$(recover "$name")"
+}
+
 @test "SIGINT in phase 2 (mirror)" {
     in_mirror
     kill -INT "$(e2e_migrate_pid "$name")"
@@ -81,11 +94,7 @@ recover() {
 
 @test "SIGKILL in phase 2, a retry refused, then --recover" {
     in_mirror
-    kill -KILL "$(e2e_migrate_pid "$name")"
-    migrate_rc
-    run -1 migrate "$name" "$LSM_DST_ADDR"
-    [[ "$output" == *"--recover"* || "$output" == *"another lsm-migrate.sh is working on $name"* ]]
-    rc="$(recover "$name")"
+    killed_then_recovered
     ((rc == 1))
     e2e_check_rolled_back "$name" 1
     row "kill, $rc" source
@@ -109,16 +118,14 @@ recover() {
     row "$rc" source
 }
 
-@test "SIGKILL in phase 3, then --recover" {
+@test "SIGKILL in phase 3, a retry refused, then --recover" {
     # At full speed: its jobs run on without it and may switch over, and a
     # RAM phase held back by --bandwidth ends with a guest that crashes on
     # this QEMU (TCG), migrated by lsm or not.
     e2e_guest "$name" 512 raw:32M
     e2e_migrate_bg "$log" "$name" "$LSM_DST_ADDR"
     e2e_wait_log "$log" "^ram:"
-    kill -KILL "$(e2e_migrate_pid "$name")"
-    migrate_rc
-    rc="$(recover "$name")"
+    killed_then_recovered
     # Its jobs ran on without it: the switchover may have happened.
     if ((rc == 0)); then
         e2e_check_migrated "$name" 1
@@ -145,13 +152,7 @@ recover() {
     e2e_guest "$name" 128 raw:32M
     e2e_migrate_bg "$log" "$name" "$LSM_DST_ADDR"
     e2e_wait_committed "$name"
-    kill -KILL "$(e2e_migrate_pid "$name")" 2>/dev/null || true
-    migrate_rc
-    if [[ -e "$LSM_SRC_RUN/lsm/$name.source.json" ]]; then
-        run -1 migrate "$name" "$LSM_DST_ADDR"
-        [[ "$output" == *"--recover"* || "$output" == *"another lsm-migrate.sh"* ]]
-    fi
-    rc="$(recover "$name")"
+    killed_then_recovered
     ((rc == 0))
     e2e_check_migrated "$name" 1
     row "kill, $rc" destination
