@@ -254,3 +254,13 @@ fill_destination() {
     ((acked <= $(_acked "$name" disk0)))
     row "$rc" "neither (killed there)"
 }
+
+@test "--recover after a migration that had finished settles nothing" {
+    e2e_guest "$name" 128 raw:32M
+    run -0 migrate "$name" "$LSM_DST_ADDR"
+    rc="$(recover "$name")"
+    ((rc == 0))
+    grep -q "$name runs on $LSM_DST_ADDR; nothing is left to settle" "$log"
+    e2e_check_migrated "$name" 1
+    row "0, $rc" destination
+}
