@@ -34,8 +34,11 @@ e2e_guest() {
 # migrate ARGS...: lsm-migrate.sh on the source host, over real ssh. As a
 # terminal's Ctrl-C would find it: a command started in the background by a
 # script has SIGINT ignored, and bash cannot trap a signal ignored on entry.
+# Its temporary directory goes with the scratch dir, even when a test kills
+# it before it can remove it.
 migrate() {
-    on_src env --default-signal=INT lsm-migrate.sh -s "$LSM_SSH" --run-dir "$LSM_SRC_RUN" "$@"
+    on_src env --default-signal=INT TMPDIR="$LSM_T" \
+        lsm-migrate.sh -s "$LSM_SSH" --run-dir "$LSM_SRC_RUN" "$@"
 }
 
 _acked() {
