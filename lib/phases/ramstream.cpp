@@ -50,8 +50,11 @@ void coordinate_commit(const RamSendOptions& o, const backend::VmRef& vm, vm::So
                        const backend::RamSent& sent, int in_fd, int out_fd) {
   FdReader in(in_fd, "the destination's answers");
   proto::MessageReader answers(in);
-  double paused_for_ms = (epoch_now() - sent.paused_at) * 1000;
-  auto left = milliseconds(static_cast<long>(static_cast<double>(o.max_pause_ms) - paused_for_ms));
+  // The pause allowed counts from the guest's pause; a guest that was not
+  // running has none, and the destination gets the whole allowance.
+  auto left = milliseconds(o.max_pause_ms);
+  if (sent.paused_at > 0)
+    left -= milliseconds(static_cast<long>((epoch_now() - sent.paused_at) * 1000));
   proto::Message ready = proto::read_ram_result(answers, Deadline::in(std::max(left, milliseconds(1))));
   try {
     // Recorded before it is said: from here on no rollback may resume the
