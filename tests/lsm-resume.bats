@@ -111,3 +111,21 @@ teardown() { cleanup_run; }
     [[ "$output" == *"a migration of 'vm' is in progress or was interrupted"*"--recover vm"* ]]
     run -0 vm_running vm "$SRC"
 }
+
+@test "phase 3 with --commit moves a paused VM, which stays paused" {
+    local_pair_images
+    blank_vm_start vm "$SRC" -S "${DISK_ARGS[@]}"
+    cleanup_push pkill -KILL -f -- "unix:$DST/qemu/vm.qmp"
+    cleanup_push lsm-resume receive vm --rollback --run-dir "$DST"
+    local_prepare
+    local_mirror
+    mkfifo "$T/answers"
+    lsm-ramstream send vm --run-dir "$SRC" --commit --report "$T/report" <"$T/answers" |
+        lsm-ramstream receive vm --run-dir "$DST" >"$T/answers"
+    grep -q '"phase":"resume","ok":true,"resumed_at":"0.000000"' "$T/report"
+    [[ -e "$DST/lsm/vm.committed" ]]
+    run -0 lsm-resume send vm --quit --run-dir "$SRC"
+    run -0 lsm-resume receive vm --release --run-dir "$DST"
+    run -1 vm_running vm "$DST"
+    lsm-dmstate send vm --run-dir "$DST" --dry-run | grep -q '"running":false'
+}
