@@ -245,7 +245,12 @@ fill_destination() {
     wait_until 60 test ! -e "$LSM_DST_RUN/lsm/$name.state.json"
     local acked
     acked="$(_acked "$name" disk0)"
-    pkill -KILL -f -- "-name $name .*-incoming defer"
+    if ! pkill -KILL -f -- "-name $name .*-incoming defer"; then
+        echo "the destination QEMU of $name had ended by itself; its console:" >&2
+        tail -n 20 "$(guest_console_log "$name" "$LSM_DST_RUN")" >&2 || true
+        migrate_rc
+        return 1
+    fi
     migrate_rc
     ((rc == 0))
     # The source copy is stale now: it must never resume.
