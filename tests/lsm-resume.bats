@@ -73,9 +73,7 @@ teardown() { cleanup_run; }
     local_pair_setup
     local_prepare
     local_mirror
-    mkfifo "$T/answers"
-    lsm-ramstream send vm --run-dir "$SRC" --commit --report "$T/report" <"$T/answers" |
-        lsm-ramstream receive vm --run-dir "$DST" >"$T/answers"
+    local_commit
     grep -q '"phase":"ram","ok":true' "$T/report"
     grep -q '"phase":"resume","ok":true' "$T/report"
     [[ -e "$DST/lsm/vm.committed" && ! -e "$DST/lsm/vm.state.json" ]]
@@ -113,15 +111,10 @@ teardown() { cleanup_run; }
 }
 
 @test "phase 3 with --commit moves a paused VM, which stays paused" {
-    local_pair_images
-    blank_vm_start vm "$SRC" -S "${DISK_ARGS[@]}"
-    cleanup_push pkill -KILL -f -- "unix:$DST/qemu/vm.qmp"
-    cleanup_push lsm-resume receive vm --rollback --run-dir "$DST"
+    local_pair_setup -S
     local_prepare
     local_mirror
-    mkfifo "$T/answers"
-    lsm-ramstream send vm --run-dir "$SRC" --commit --report "$T/report" <"$T/answers" |
-        lsm-ramstream receive vm --run-dir "$DST" >"$T/answers"
+    local_commit
     grep -q '"phase":"resume","ok":true,"resumed_at":"0.000000"' "$T/report"
     [[ -e "$DST/lsm/vm.committed" ]]
     run -0 lsm-resume send vm --quit --run-dir "$SRC"

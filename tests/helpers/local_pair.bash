@@ -16,10 +16,11 @@ local_pair_images() {
     mapfile -t DISK_ARGS < <(blank_vm_disk "$SRC/img/a.raw" raw da; blank_vm_disk "$SRC/img/b.qcow2" qcow2 db)
 }
 
-# local_pair_setup: local_pair_images, and the blank VM "vm" running on them.
+# local_pair_setup [QEMU-ARGS...]: local_pair_images, and the blank VM "vm"
+# running on them (paused with -S).
 local_pair_setup() {
     local_pair_images
-    blank_vm_start vm "$SRC" "${DISK_ARGS[@]}"
+    blank_vm_start vm "$SRC" "$@" "${DISK_ARGS[@]}"
     # A committed destination VM is no longer lsm's to roll back: kill it.
     cleanup_push pkill -KILL -f -- "unix:$DST/qemu/vm.qmp"
     cleanup_push lsm-resume receive vm --rollback --run-dir "$DST"
@@ -33,4 +34,12 @@ local_prepare() {
 # Phase 2 by hand; the destination's socket is reachable directly.
 local_mirror() {
     lsm-mirror receive vm --run-dir "$DST" | lsm-mirror send vm --run-dir "$SRC" --socket "$DST/lsm/vm.nbd" "$@"
+}
+
+# Phase 3 and the commit by hand, the destination's answers on a fifo back
+# to the source; both results in $T/report.
+local_commit() {
+    mkfifo "$T/answers"
+    lsm-ramstream send vm --run-dir "$SRC" --commit --report "$T/report" <"$T/answers" |
+        lsm-ramstream receive vm --run-dir "$DST" >"$T/answers"
 }
