@@ -44,6 +44,12 @@ $(BUILD)/bin/$(1): $(patsubst %.cpp,$(BUILD)/obj/%.o,$(wildcard tools/$(1)/*.cpp
 endef
 $(foreach t,$(TOOLS),$(eval $(call tool_rule,$(t))))
 
+# make bench's reference: the bare QMP sequence, built from bench/*.cpp.
+BENCH_REF := $(BUILD)/bench/lsm-bench-reference
+$(BENCH_REF): $(patsubst %.cpp,$(BUILD)/obj/%.o,$(wildcard bench/*.cpp)) $(LIBLSM)
+	@mkdir -p $(@D)
+	$(CXX) $(CXXFLAGS) -o $@ $^ $(LDLIBS)
+
 $(UNIT): $(TEST_OBJS) $(LIBLSM)
 	@mkdir -p $(@D)
 	$(CXX) $(CXXFLAGS) -o $@ $^ -lgtest_main -lgtest $(LDLIBS)
@@ -70,7 +76,7 @@ demo: deps
 	scripts/demo.sh
 
 bench: deps
-	$(MAKE) all guest
+	$(MAKE) all guest $(BENCH_REF)
 	bench/migrate.sh
 
 install: all
@@ -80,4 +86,4 @@ install: all
 clean:
 	rm -rf $(BUILD)
 
--include $(LIB_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(wildcard $(BUILD)/obj/tools/*/*.d)
+-include $(LIB_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(wildcard $(BUILD)/obj/tools/*/*.d $(BUILD)/obj/bench/*.d)

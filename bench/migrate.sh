@@ -1,64 +1,136 @@
 #!/usr/bin/env bash
-# make bench: what moving the disks costs. The same writing guest is
-# migrated between the two namespaced hosts RUNS times with its disk on
-# storage both hosts share (--shared-disk: RAM and devices only, what stock
-# migration does) and RUNS times with the disk local to each host (lsm's
-# mirror). Prints the medians and the ratios local/shared, the figures to
-# compare with published ones (QEMU's old block migration: ~1.7x total time,
-# ~6x downtime of shared storage). Needs root.
+# make bench: what lsm costs next to the bare QMP sequence of a migration
+# with local disks (bench/reference_migrate.cpp: what libvirt drives: mirror
+# to the destination's NBD export, migrate, cancel the mirrors while the
+# source is paused, cont) carried over the same ssh, in the same run, between
+# the two namespaced hosts; then the peak RSS of every lsm tool while a 2 GiB
+# guest, its RAM filled, moves with a 64 GiB sparse disk. Prints min, median
+# and max of RUNS runs (default 5) and the ratios of the medians. Needs root.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-runs="${RUNS:-3}"
+runs="${RUNS:-5}"
 disk_mib="${DISK_MIB:-64}"
 # shellcheck source=../tests/helpers/standalone.bash
 source "$root/tests/helpers/standalone.bash"
 trap cleanup_run EXIT
 
+reference="$LSM_BUILD/bench/lsm-bench-reference"
+[[ -x "$reference" ]] || skip "$reference is missing; run make bench"
+require_cmd /usr/bin/time
 hosts_setup
-shared_dir="$LSM_T/shared"
-mkdir -p "$shared_dir" "$LSM_DST_RUN/guest"
+mkdir -p "$LSM_DST_RUN/guest"
 data="$LSM_T/data"
 head -c "$((disk_mib << 20))" /dev/urandom >"$data"
 
-# One migration; prints its --json summary line.
-one_run() {
-    local mode="$1" n="$2" name="b$1$2" disk extra=()
-    if [[ "$mode" == shared ]]; then
-        disk="$shared_dir/$name.raw"
-        extra=(--shared-disk "$disk")
-    else
-        disk="$LSM_SRC_IMAGES/$name.raw"
-    fi
-    qemu-img create -q -f raw "$disk" 512M
-    qemu-img dd -f raw -O raw if="$data" of="$disk" bs=1M seek=8 2>/dev/null
-    guest_start "$name" "$LSM_SRC_RUN" 256 "$disk:raw"
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
+field() { sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p"; }
+
+# bench_guest NAME MEM_MIB DISK_SIZE: the writing guest on the source, its
+# raw disk holding the random data past the guest's region.
+bench_guest() {
+    local name="$1" disk="$LSM_SRC_IMAGES/$1.raw"
+    qemu-img create -q -f raw "$disk" "$3"
+    dd if="$data" of="$disk" bs=1M seek=8 conv=notrunc status=none
+    guest_start "$name" "$LSM_SRC_RUN" "$2" "$disk:raw"
     guest_wait_acks "$(guest_ack_log "$name" "$LSM_SRC_RUN")" disk0 3 90
-    migrate --json "${extra[@]}" "$name" "$LSM_DST_ADDR" 2>/dev/null
-    guest_stop "$name" "$LSM_DST_RUN" >/dev/null
-    rm -f "$disk" "$LSM_DST_IMAGES/$name.raw"
 }
 
-field() { sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p"; }
-median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+bench_guest_gone() {
+    guest_stop "$1" "$LSM_DST_RUN" >/dev/null
+    rm -f "$LSM_SRC_IMAGES/$1.raw" "$LSM_DST_IMAGES/$1.raw"
+}
+
+# lsm_run NAME: one lsm-migrate.sh; sets run_total (s) and run_downtime (ms).
+lsm_run() {
+    local line
+    bench_guest "$1" 256 512M
+    line="$(migrate --json "$1" "$LSM_DST_ADDR" 2>/dev/null)"
+    bench_guest_gone "$1"
+    run_total="$(field total_s <<<"$line")" run_downtime="$(field downtime_ms <<<"$line")"
+}
+
+# ref_run NAME: the same migration by the bare QMP sequence. Its own ssh
+# master as lsm's, the destination QEMU started over it with the source's
+# command line (-S -incoming defer), QMP, NBD and the migration stream
+# forwarded through it. Sets run_total and run_downtime.
+ref_cm="$LSM_T/ref-cm"
+rsh() {
+    # shellcheck disable=SC2086 # LSM_SSH is a command line by design
+    on_src $LSM_SSH -o ControlPath="$ref_cm" -o ControlMaster=no "$@"
+}
+ref_run() {
+    local name="$1" fwd="$LSM_T/ref" qmp line t0 t1 argv
+    qmp="$(guest_qmp_socket "$name" "$LSM_SRC_RUN")"
+    bench_guest "$name" 256 512M
+    mkdir -p "$fwd"
+    mapfile -d '' argv <"/proc/$(cat "$(guest_pidfile "$name" "$LSM_SRC_RUN")")/cmdline"
+    t0="$(now)"
+    # shellcheck disable=SC2086 # LSM_SSH is a command line by design
+    on_src $LSM_SSH -o ControlMaster=yes -o ControlPath="$ref_cm" -o ControlPersist=no -f -N \
+        -- "$LSM_DST_ADDR"
+    rsh -- "$LSM_DST_ADDR" "qemu-img create -q -f raw $LSM_SRC_IMAGES/$name.raw 512M"
+    rsh -- "$LSM_DST_ADDR" "$(printf '%q ' "${argv[@]}" -S -incoming defer)"
+    rsh -- "$LSM_DST_ADDR" "for i in \$(seq 100); do test -S $qmp && exit; sleep 0.1; done; exit 1"
+    rsh -O forward -L "$fwd/qmp:$qmp" -- "$LSM_DST_ADDR"
+    rsh -O forward -L "$fwd/nbd:$LSM_SRC_RUN/ref.nbd" -- "$LSM_DST_ADDR"
+    rsh -O forward -L "$fwd/mig:$LSM_SRC_RUN/ref.mig" -- "$LSM_DST_ADDR"
+    line="$(on_src "$reference" --src-qmp "$qmp" --dst-qmp "$fwd/qmp" \
+        --nbd "$fwd/nbd" --dst-nbd "$LSM_SRC_RUN/ref.nbd" \
+        --migrate "$fwd/mig" --dst-migrate "$LSM_SRC_RUN/ref.mig" --drive disk0)"
+    guest_stop "$name" "$LSM_SRC_RUN" >/dev/null
+    t1="$(now)"
+    rsh -O exit -- "$LSM_DST_ADDR" 2>/dev/null
+    rm -rf "$fwd" "$LSM_DST_RUN/ref.nbd" "$LSM_DST_RUN/ref.mig"
+    bench_guest_gone "$name"
+    run_total="$(elapsed "$t0" "$t1")" run_downtime="$(field downtime_ms <<<"$line")"
+}
+
+# stats: "min median max" of the numbers on stdin.
+stats() {
+    grep . | sort -n | awk '{ v[NR] = $1 } END { printf "%s %s %s", v[1], v[int((NR + 1) / 2)], v[NR] }'
+}
+median() { stats | cut -d' ' -f2; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 
 declare -A total downtime
-for mode in shared local; do
-    totals=() downs=()
-    for ((i = 1; i <= runs; i++)); do
-        line="$(one_run "$mode" "$i")"
-        totals+=("$(field total_s <<<"$line")")
-        downs+=("$(field downtime_ms <<<"$line")")
-        echo "bench: $mode run $i: total $(field total_s <<<"$line") s, downtime $(field downtime_ms <<<"$line") ms" >&2
+for ((i = 1; i <= runs; i++)); do
+    for who in lsm ref; do
+        "${who}_run" "$who$i"
+        total[$who]+="$run_total"$'\n' downtime[$who]+="$run_downtime"$'\n'
+        echo "bench: run $i $who: total $run_total s, downtime $run_downtime ms" >&2
     done
-    total[$mode]="$(printf '%s\n' "${totals[@]}" | median)"
-    downtime[$mode]="$(printf '%s\n' "${downs[@]}" | median)"
 done
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
-cat <<EOF2
-migration of a writing 256 MiB guest, 512 MiB disk with $disk_mib MiB of data, median of $runs runs
-  shared storage: total ${total[shared]} s, downtime ${downtime[shared]} ms
-  local disks:    total ${total[local]} s, downtime ${downtime[local]} ms
-  ratio local/shared: total $(ratio "${total[local]}" "${total[shared]}"), downtime $(ratio "${downtime[local]}" "${downtime[shared]}")
-EOF2
+# The peak RSS of each tool: every tool, on both hosts, runs under GNU time
+# through wrappers beside a copy of lsm-migrate.sh, which then finds them as
+# its installed tools.
+rss_bin="$LSM_T/rss-bin" rss_log="$LSM_T/rss.log"
+mkdir -p "$rss_bin"
+cp "$root/scripts/lsm-migrate.sh" "$rss_bin/"
+for tool in "$LSM_BIN"/lsm-*; do
+    [[ "$tool" == */lsm-unit-tests ]] && continue
+    # shellcheck disable=SC2016 # $1 and $@ are the wrapper's
+    printf '#!/bin/sh\nexec /usr/bin/time -a -o %q -f "%s $1 %%M" %q "$@"\n' \
+        "$rss_log" "${tool##*/}" "$tool" >"$rss_bin/${tool##*/}"
+    chmod 755 "$rss_bin/${tool##*/}"
+done
+big_ram=2048 big_fill=1536
+echo "bench: peak RSS: a ${big_ram} MiB guest with ${big_fill} MiB of RAM filled, a 64 GiB sparse disk" >&2
+LSM_GUEST_APPEND="lsm.mem=$big_fill" bench_guest big "$big_ram" 64G
+wait_until 300 grep -q "filled $big_fill MiB of memory" "$(guest_console_log big "$LSM_SRC_RUN")"
+big="$(PATH="$rss_bin:$PATH" migrate --json big "$LSM_DST_ADDR" 2>/dev/null)"
+bench_guest_gone big
+
+echo "a writing 256 MiB guest, 512 MiB raw disk with $disk_mib MiB of data, $runs runs each, interleaved"
+row() { printf '  %-14s %-22s %-28s %s\n' "$@"; }
+row "" "lsm (min med max)" "bare QMP, same ssh (min med max)" "lsm/bare (medians)"
+for figure in total downtime; do
+    declare -n of="$figure"
+    row "$figure $([[ $figure == total ]] && echo "(s)" || echo "(ms)")" "$(stats <<<"${of[lsm]}")" \
+        "$(stats <<<"${of[ref]}")" "$(ratio "$(median <<<"${of[lsm]}")" "$(median <<<"${of[ref]}")")x"
+done
+echo "peak RSS of each tool, ${big_ram} MiB guest (${big_fill} MiB filled, $(field ram_bytes <<<"$big") RAM bytes streamed), 64 GiB sparse disk:"
+awk '{ k = $1 " " $2; if ($3 > m[k]) m[k] = $3 } END { for (k in m) printf "  %-28s %6.1f MiB\n", k, m[k] / 1024 }' \
+    "$rss_log" | sort

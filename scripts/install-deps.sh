@@ -14,6 +14,8 @@ packages=(
     # and packs it with mkfs.ext4 -d; lab.bash talks to QEMU's sockets
     # (socat) and finds free ports with ss (iproute2).
     debootstrap e2fsprogs socat
+    # make bench: each tool's peak RSS (GNU time's %M).
+    time
 )
 
 missing=()

@@ -10,6 +10,9 @@
  * may hold the guest to every generation it has seen acknowledged.
  * lsm.sleep=MS pauses MS milliseconds after each round over the disks, to
  * bound how fast the guest dirties its disks on a slow link (default 0).
+ * lsm.mem=MIB fills MIB of memory with non-zero data once (a child process
+ * holds it), so a migration has that much RAM to move: QEMU sends zero pages
+ * as a flag, and an idle guest's RAM is mostly zero.
  *
  * The disk id is the disk's serial (virtio) when it has one, else its block
  * device name (xvda, sda): Xen's PV and emulated IDE disks have no serial,
@@ -32,6 +35,7 @@
 #include <string.h>
 #include <termios.h>
 #include <time.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "block_format.h"
@@ -78,6 +82,7 @@ struct options {
     uint64_t blocks;     /* lsm.blocks= */
     char ack_tty[128];   /* lsm.ack= */
     unsigned sleep_ms;   /* lsm.sleep= */
+    unsigned mem_mib;    /* lsm.mem= */
 };
 
 static void parse_cmdline(struct options *o)
@@ -85,6 +90,7 @@ static void parse_cmdline(struct options *o)
     char cmdline[4096];
     o->blocks = LSM_DEFAULT_BLOCKS;
     o->sleep_ms = 0;
+    o->mem_mib = 0;
     snprintf(o->ack_tty, sizeof o->ack_tty, "%s", DEFAULT_ACK_TTY);
     if (read_sysfs("/proc/cmdline", cmdline, sizeof cmdline) != 0)
         return;
@@ -101,6 +107,13 @@ static void parse_cmdline(struct options *o)
             unsigned long n = strtoul(tok + 10, &end, 10);
             if (*end == '\0' && tok[10] != '\0' && n <= 60000)
                 o->sleep_ms = (unsigned)n;
+            else
+                say("ignoring bad %s", tok);
+        } else if (strncmp(tok, "lsm.mem=", 8) == 0) {
+            char *end;
+            unsigned long n = strtoul(tok + 8, &end, 10);
+            if (*end == '\0' && tok[8] != '\0' && n <= (1ul << 20))
+                o->mem_mib = (unsigned)n;
             else
                 say("ignoring bad %s", tok);
         } else if (strncmp(tok, "lsm.ack=/dev/", 13) == 0 &&
@@ -240,6 +253,26 @@ static int write_generation(struct disk *d, unsigned char *buf)
     return 0;
 }
 
+/* A child fills MIB of memory, each page with its own non-zero pattern, says
+ * so and keeps it until the guest ends. */
+static void fill_memory(unsigned mib)
+{
+    if (mib == 0 || fork() != 0)
+        return;
+    size_t size = (size_t)mib << 20;
+    unsigned char *mem = mmap(NULL, size, PROT_READ | PROT_WRITE,
+                              MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (mem == MAP_FAILED) {
+        say("lsm.mem=%u: %s", mib, strerror(errno));
+        _exit(1);
+    }
+    for (size_t page = 0; page < size / 4096; page++)
+        memset(mem + page * 4096, (int)(page % 255) + 1, 4096);
+    say("filled %u MiB of memory", mib);
+    for (;;)
+        pause();
+}
+
 int main(void)
 {
     static struct disk disks[MAX_DISKS];
@@ -252,6 +285,7 @@ int main(void)
     }
     struct options opt;
     parse_cmdline(&opt);
+    fill_memory(opt.mem_mib);
     int count;
     /* ATA disks show up a moment after their driver loads. */
     while ((count = find_disks(disks, opt.blocks, buf)) == 0) {

@@ -20,6 +20,8 @@ LSM_GUEST_INITRD="$LSM_BUILD/guest/initramfs.cpio.gz"
 LSM_GUEST_VERIFY="$LSM_BUILD/guest/lsm-guest-verify"
 # Region each disk gets, in 4 KiB blocks (the guest's lsm.blocks=).
 LSM_GUEST_BLOCKS="${LSM_GUEST_BLOCKS:-256}"
+# More kernel command line for the guest (lsm.mem=, lsm.sleep=...).
+LSM_GUEST_APPEND="${LSM_GUEST_APPEND:-}"
 
 # Fails (not skips: a missing build is a bug) unless `make guest` has run.
 guest_require_built() {
@@ -88,7 +90,7 @@ guest_start() {
         -nodefaults -display none -no-reboot
         -qmp "unix:$qmp,server=on,wait=off"
         -kernel "$LSM_GUEST_KERNEL" -initrd "$LSM_GUEST_INITRD"
-        -append "console=ttyS0 panic=-1 lsm.blocks=$LSM_GUEST_BLOCKS"
+        -append "console=ttyS0 panic=-1 lsm.blocks=$LSM_GUEST_BLOCKS${LSM_GUEST_APPEND:+ $LSM_GUEST_APPEND}"
         -serial "file:$(guest_console_log "$name" "$rundir")"
         -serial "file:$(guest_ack_log "$name" "$rundir")"
         -daemonize -pidfile "$pidfile"
