@@ -45,19 +45,19 @@ void warn_if_not_converging(std::chrono::steady_clock::time_point start, std::ui
 }
 
 // One look at every job; true once all are READY.
-bool poll_jobs(qmp::Client& qmp, std::size_t n, std::uint64_t bandwidth,
+bool poll_jobs(qmp::Client& qmp, const Disks& disks, std::uint64_t bandwidth,
                std::vector<std::uint64_t>& speeds, proto::Progress& progress,
                std::chrono::steady_clock::time_point start, bool& warned) {
-  check_events(qmp);
+  check_events(qmp, disks);
   auto jobs = list(qmp);
-  if (jobs.size() != n)
-    throw Error("expected " + std::to_string(n) + " mirror jobs, QEMU has " +
+  if (jobs.size() != disks.size())
+    throw Error("expected " + std::to_string(disks.size()) + " mirror jobs, QEMU has " +
                 std::to_string(jobs.size()));
   std::uint64_t done = 0, total = 0;
   bool all_ready = true;
   for (const auto& j : jobs) {
     if (!j.error.empty() || j.status == "concluded")
-      throw Error("mirror job " + j.id + " failed (" + j.status +
+      throw Error(describe_job(disks, j.id) + " failed (" + j.status +
                   (j.error.empty() ? "" : ": " + j.error) + ")");
     done += j.offset;
     total += j.len;
@@ -89,6 +89,8 @@ void run_until_ready(const QmpUse& with_qmp, const std::vector<MirrorTarget>& ta
   // have a monitor.
   if (targets.empty()) return;
   std::uint64_t n = targets.size();
+  Disks disks;
+  for (const auto& t : targets) disks.push_back(t.key);
   try {
     with_qmp([&](qmp::Client& qmp) {
       int index = 0;
@@ -100,7 +102,7 @@ void run_until_ready(const QmpUse& with_qmp, const std::vector<MirrorTarget>& ta
     std::vector<std::uint64_t> speeds(n, o.bandwidth / n);
     for (bool all_ready = false; !all_ready;) {
       with_qmp([&](qmp::Client& qmp) {
-        all_ready = poll_jobs(qmp, n, o.bandwidth, speeds, progress, started, warned);
+        all_ready = poll_jobs(qmp, disks, o.bandwidth, speeds, progress, started, warned);
       });
       if (!all_ready) std::this_thread::sleep_for(200ms);
     }
@@ -114,10 +116,10 @@ void run_until_ready(const QmpUse& with_qmp, const std::vector<MirrorTarget>& ta
   }
 }
 
-void ready_for_switchover(qmp::Client& qmp, int expected, std::uint64_t bandwidth) {
-  require_all_ready(qmp, expected);
-  if (bandwidth == 0 || expected == 0) return;
-  for (const auto& j : list(qmp)) set_speed(qmp, j.id, bandwidth / expected);
+void ready_for_switchover(qmp::Client& qmp, const Disks& disks, std::uint64_t bandwidth) {
+  require_all_ready(qmp, disks);
+  if (bandwidth == 0 || disks.empty()) return;
+  for (const auto& j : list(qmp)) set_speed(qmp, j.id, bandwidth / disks.size());
 }
 
 }  // namespace lsm::mirror

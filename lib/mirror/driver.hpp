@@ -32,8 +32,8 @@ struct RunOptions {
 void run_until_ready(const QmpUse& with_qmp, const std::vector<MirrorTarget>& targets,
                      const RunOptions& o);
 
-// Before the RAM phase: throws unless exactly `expected` lsm jobs run, all
-// READY; then gives them `bandwidth` to share (0: unlimited).
-void ready_for_switchover(qmp::Client& qmp, int expected, std::uint64_t bandwidth);
+// Before the RAM phase: throws unless each disk's job runs, READY; then
+// gives them `bandwidth` to share (0: unlimited).
+void ready_for_switchover(qmp::Client& qmp, const Disks& disks, std::uint64_t bandwidth);
 
 }  // namespace lsm::mirror

@@ -42,6 +42,18 @@ void dismiss(qmp::Client& qmp, const std::string& job) {
 
 }  // namespace
 
+std::string describe_job(const Disks& disks, const std::string& job) {
+  if (has_prefix(job, kJobPrefix)) {
+    std::string index = job.substr(std::strlen(kJobPrefix));
+    if (!index.empty() && index.size() < 6 &&
+        std::all_of(index.begin(), index.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      std::size_t i = std::stoul(index);
+      if (i < disks.size()) return "disk " + disks[i] + " (mirror job " + job + ")";
+    }
+  }
+  return "mirror job " + job;
+}
+
 void start(qmp::Client& qmp, const MirrorTarget& t, int index, std::uint64_t speed,
            bool write_blocking) {
   std::string node = kNodePrefix + std::to_string(index);
@@ -97,17 +109,17 @@ std::vector<JobInfo> list(qmp::Client& qmp) {
   return out;
 }
 
-void require_all_ready(qmp::Client& qmp, int expected) {
+void require_all_ready(qmp::Client& qmp, const Disks& disks) {
   auto jobs = list(qmp);
-  if (static_cast<int>(jobs.size()) != expected)
-    throw Error("phase 2 mirrored " + std::to_string(expected) + " disk(s) but " +
+  if (jobs.size() != disks.size())
+    throw Error("phase 2 mirrored " + std::to_string(disks.size()) + " disk(s) but " +
                 std::to_string(jobs.size()) + " mirror job(s) are running; roll back and retry");
   for (const auto& j : jobs) {
     if (!j.error.empty() || j.status == "concluded" || j.status == "aborting")
-      throw Error("mirror " + j.id + " failed (" + j.status +
+      throw Error(describe_job(disks, j.id) + " failed (" + j.status +
                   (j.error.empty() ? "" : ": " + j.error) + ")");
     if (!j.ready)
-      throw Error("mirror " + j.id + " is not READY yet; run phase 2 (lsm-mirror) to the end first");
+      throw Error(describe_job(disks, j.id) + " is not READY yet; run phase 2 (lsm-mirror) to the end first");
   }
 }
 
@@ -118,7 +130,7 @@ void set_speed(qmp::Client& qmp, const std::string& job, std::uint64_t speed) {
   qmp.execute("block-job-set-speed", &args);
 }
 
-void check_events(qmp::Client& qmp) {
+void check_events(qmp::Client& qmp, const Disks& disks) {
   auto mine = [](const qmp::Event& e) { return has_prefix(job_of_event(e), kJobPrefix); };
   for (const char* name : {"BLOCK_JOB_ERROR", "BLOCK_JOB_COMPLETED", "BLOCK_JOB_CANCELLED"}) {
     if (auto e = qmp.next_event(name, 1ms, mine)) {
@@ -129,16 +141,16 @@ void check_events(qmp::Client& qmp) {
       std::string why = err && err->IsString() ? err->GetString()
                         : op && op->IsString() ? std::string(op->GetString()) + " error"
                                                : "";
-      throw Error("mirror job " + job_of_event(*e) + " ended early (" + name +
+      throw Error(describe_job(disks, job_of_event(*e)) + " ended early (" + name +
                   (why.empty() ? "" : ": " + why) + ")");
     }
   }
 }
 
-std::uint64_t finish_all(qmp::Client& qmp, int expected, Deadline deadline) {
+std::uint64_t finish_all(qmp::Client& qmp, const Disks& disks, Deadline deadline) {
   // The guest is paused: whatever is listed now is what the destination
   // gets, so every expected disk must still be mirroring, in sync.
-  require_all_ready(qmp, expected);
+  require_all_ready(qmp, disks);
   auto jobs = list(qmp);
   for (const auto& j : jobs) {
     // What is left is bounded now, so let it go at full speed rather than
@@ -154,24 +166,24 @@ std::uint64_t finish_all(qmp::Client& qmp, int expected, Deadline deadline) {
     // Ends with COMPLETED when it reached a consistent copy, CANCELLED if not.
     for (;;) {
       if (deadline.expired())
-        throw TimeoutError("mirror job " + j.id + " did not finish within the pause allowed");
+        throw TimeoutError(describe_job(disks, j.id) + " did not finish within the pause allowed");
       if (auto e = qmp.next_event("BLOCK_JOB_COMPLETED", 100ms, is_job)) {
         const json::Value* err = json::find(e->data(), "error");
         if (err)
-          throw Error("mirror job " + j.id + " failed while finishing: " +
+          throw Error(describe_job(disks, j.id) + " failed while finishing: " +
                       json::to_string(*err));
         std::uint64_t off = json::u64_at(e->data(), "offset", "BLOCK_JOB_COMPLETED");
         std::uint64_t len = json::u64_at(e->data(), "len", "BLOCK_JOB_COMPLETED");
         if (off != len)
-          throw Error("mirror job " + j.id + " ended at " + std::to_string(off) + " of " +
+          throw Error(describe_job(disks, j.id) + " ended at " + std::to_string(off) + " of " +
                       std::to_string(len) + " bytes");
         bytes += off;
         break;
       }
       if (qmp.next_event("BLOCK_JOB_CANCELLED", 0ms, is_job))
-        throw Error("mirror job " + j.id + " was cancelled before its copy was complete");
+        throw Error(describe_job(disks, j.id) + " was cancelled before its copy was complete");
       if (qmp.next_event("BLOCK_JOB_ERROR", 0ms, is_job))
-        throw Error("mirror job " + j.id + " hit an I/O error while finishing");
+        throw Error(describe_job(disks, j.id) + " hit an I/O error while finishing");
     }
     dismiss(qmp, j.id);
   }

@@ -38,20 +38,26 @@ void start(qmp::Client& qmp, const MirrorTarget& t, int index, std::uint64_t spe
 // lsm's jobs, in index order.
 std::vector<JobInfo> list(qmp::Client& qmp);
 
-// Throws unless exactly expected lsm jobs run, none failed and all are
+// The disks being mirrored: their keys, in job order (job i copies disks[i]).
+using Disks = std::vector<std::string>;
+
+// "disk KEY (mirror job ID)" for messages; the bare job id if not one of ours.
+std::string describe_job(const Disks& disks, const std::string& job);
+
+// Throws unless exactly one lsm job per disk runs, none failed and all are
 // READY: phase 3 must never switch over a disk that is not being mirrored.
-void require_all_ready(qmp::Client& qmp, int expected);
+void require_all_ready(qmp::Client& qmp, const Disks& disks);
 
 void set_speed(qmp::Client& qmp, const std::string& job, std::uint64_t speed);
 
-// Throws naming the job if a BLOCK_JOB_ERROR or a premature end was seen.
-void check_events(qmp::Client& qmp);
+// Throws naming the disk if a BLOCK_JOB_ERROR or a premature end was seen.
+void check_events(qmp::Client& qmp, const Disks& disks);
 
-// The consistent point: with the guest paused, checks that exactly expected
-// jobs are still READY, lets each copy what is left and end within deadline
+// The consistent point: with the guest paused, checks that every disk's job
+// is still READY, lets each copy what is left and end within deadline
 // (block-job-cancel after READY never pivots the source), then removes the
 // jobs and NBD nodes. Returns the bytes the jobs copied.
-std::uint64_t finish_all(qmp::Client& qmp, int expected, Deadline deadline);
+std::uint64_t finish_all(qmp::Client& qmp, const Disks& disks, Deadline deadline);
 
 // Abandons every lsm job and NBD node (force-cancel); used on rollback.
 void abort_all(qmp::Client& qmp);

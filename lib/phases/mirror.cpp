@@ -64,7 +64,8 @@ void mirror_disks(const MirrorOptions& o, int in_fd) {
     });
   record->was_running = dm->guest_running();
   record->mirrored = true;
-  record->mirrors = static_cast<int>(targets.size());
+  record->mirrors.clear();
+  for (const auto& t : targets) record->mirrors.push_back(t.key);
   vm::save_source_state(vm.run_dir, vm.name, *record);
   mirror::run_until_ready([&](const auto& fn) { dm->with_qmp(fn); }, targets,
                           {o.bandwidth, o.write_blocking, o.json});

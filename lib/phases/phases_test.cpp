@@ -460,7 +460,7 @@ TEST_F(Phases, mirror_with_nothing_exported_records_the_source_and_mirrors_nothi
   auto state = vm::load_source_state(run_, "vm");
   ASSERT_TRUE(state);
   EXPECT_TRUE(state->mirrored);
-  EXPECT_EQ(state->mirrors, 0);
+  EXPECT_TRUE(state->mirrors.empty());
 }
 
 }  // namespace

@@ -28,8 +28,9 @@ vm::SourceState mirrored_record(const backend::VmRef& vm) {
   return *state;
 }
 
-backend::DiskHooks disk_hooks(int mirrors, std::uint64_t max_pause_ms) {
-  if (mirrors == 0) return {};
+backend::DiskHooks disk_hooks(const std::vector<std::string>& mirrors,
+                              std::uint64_t max_pause_ms) {
+  if (mirrors.empty()) return {};
   return {[mirrors](qmp::Client& qmp) { mirror::require_all_ready(qmp, mirrors); },
           [mirrors, max_pause_ms](qmp::Client& qmp) {
             return with_context("finishing disk mirrors with the guest paused", [&] {
@@ -87,7 +88,7 @@ void send_ram(const RamSendOptions& o, int in_fd, int out_fd) {
   // One limit for the whole migration: while RAM streams, the mirrors
   // still copy guest writes, so each side gets half.
   std::uint64_t half = o.bandwidth / 2;
-  if (record.mirrors > 0)
+  if (!record.mirrors.empty())
     src.device_model(vm)->with_qmp([&](qmp::Client& qmp) {
       mirror::ready_for_switchover(qmp, record.mirrors, half);
     });

@@ -18,6 +18,16 @@ std::string path_of(const std::string& run, const std::string& name) {
   return lsm_dir(run) + "/" + name + ".source.json";
 }
 
+std::vector<std::string> strings_at(const json::Value& d, const char* key,
+                                    const std::string& path) {
+  std::vector<std::string> out;
+  for (const auto& k : json::array_at(d, key, path).GetArray()) {
+    if (!k.IsString()) throw Error(path + ": " + key + " holds a non-string");
+    out.emplace_back(k.GetString());
+  }
+  return out;
+}
+
 std::string encode(const SourceState& s) {
   json::Document d(rapidjson::kObjectType);
   auto& a = d.GetAllocator();
@@ -26,7 +36,9 @@ std::string encode(const SourceState& s) {
   for (const auto& k : s.disks) disks.PushBack(json::str(k, a), a);
   json::add(d, "disks", std::move(disks), a);
   json::add(d, "mirrored", s.mirrored, a);
-  json::add(d, "mirrors", s.mirrors, a);
+  json::Value mirrors(rapidjson::kArrayType);
+  for (const auto& k : s.mirrors) mirrors.PushBack(json::str(k, a), a);
+  json::add(d, "mirrors", std::move(mirrors), a);
   json::add(d, "go", s.go, a);
   return json::to_string(d) + "\n";
 }
@@ -78,12 +90,9 @@ std::optional<SourceState> load_source_state(const std::string& run, const std::
   auto d = json::parse(*line, path);
   SourceState s;
   s.was_running = json::bool_at(d, "was_running", path);
-  for (const auto& k : json::array_at(d, "disks", path).GetArray()) {
-    if (!k.IsString()) throw Error(path + ": disks holds a non-string");
-    s.disks.emplace_back(k.GetString());
-  }
+  s.disks = strings_at(d, "disks", path);
   s.mirrored = json::bool_at(d, "mirrored", path);
-  s.mirrors = static_cast<int>(json::u64_at(d, "mirrors", path));
+  s.mirrors = strings_at(d, "mirrors", path);
   s.go = json::bool_at(d, "go", path);
   return s;
 }

@@ -15,7 +15,7 @@ struct SourceState {
   bool was_running = false;        // the guest's run state to restore
   std::vector<std::string> disks;  // keys of the disks to mirror (phase 1)
   bool mirrored = false;           // phase 2 started its mirrors
-  int mirrors = 0;                 // how many
+  std::vector<std::string> mirrors; // keys of the disks mirrored, in job order
   bool go = false;                 // the destination was told to run the guest
 };
 

@@ -238,6 +238,92 @@ fill_destination() {
     row "$rc" source
 }
 
+# cow_destination_fs SIZE_MIB: the destination's image directory becomes a
+# small btrfs of its own: copy on write, so that rewriting a block already
+# mirrored needs free space, as on btrfs and ZFS hosts (tmpfs rewrites in
+# place).
+cow_destination_fs() {
+    truncate -s "${1}M" "$LSM_T/dst-fs.img"
+    mkfs.btrfs -q --mixed "$LSM_T/dst-fs.img"
+    on_dst mount -o loop "$LSM_T/dst-fs.img" "$LSM_SRC_IMAGES"
+    cleanup_push on_dst umount -l "$LSM_SRC_IMAGES"
+}
+
+# fill_cow_destination: takes what space is left there, again once btrfs
+# has committed its transaction and given back what it held.
+fill_cow_destination() {
+    local i
+    for i in 1 2 3; do
+        on_dst dd if=/dev/zero of="$LSM_SRC_IMAGES/filler$i" bs=64k status=none 2>/dev/null || true
+        on_dst sync -f "$LSM_SRC_IMAGES"
+    done
+}
+
+@test "the destination filesystem full during phase 3 (copy on write)" {
+    require_cmd mkfs.btrfs
+    cow_destination_fs 128
+    e2e_slow_ram_migration "$name" "$log"
+    fill_cow_destination
+    migrate_rc
+    ((rc == 1))
+    on_dst rm -f "$LSM_SRC_IMAGES"/filler?
+    [[ -z "$(on_dst ls "$LSM_SRC_IMAGES")" ]]
+    LSM_DST_IMAGES="$LSM_T/nothing" e2e_check_rolled_back "$name" 1
+    row "$rc" source
+}
+
+# source_read_errors: from now on every read of disk 0 on the source fails
+# with EIO (blkdebug put between its format and file nodes); the guest only
+# writes, so only the mirror sees them.
+source_read_errors() {
+    guest_qmp "$name" "$LSM_SRC_RUN" \
+        '{"execute":"blockdev-add","arguments":{"driver":"blkdebug","node-name":"dbg0","image":"file0","inject-error":[{"event":"read_aio","iotype":"read","errno":5}]}}' \
+        '{"execute":"blockdev-reopen","arguments":{"options":[{"driver":"raw","node-name":"fmt0","file":"dbg0"}]}}'
+}
+
+# The disk's own chain back, as before the fault.
+source_reads_restored() {
+    guest_qmp "$name" "$LSM_SRC_RUN" \
+        '{"execute":"blockdev-reopen","arguments":{"options":[{"driver":"raw","node-name":"fmt0","file":"file0"}]}}' \
+        '{"execute":"blockdev-del","arguments":{"node-name":"dbg0"}}'
+}
+
+@test "a source read error during phase 3 (blkdebug)" {
+    e2e_slow_ram_migration "$name" "$log"
+    source_read_errors
+    migrate_rc
+    ((rc == 1))
+    grep -q "disk disk0 (mirror job lsm-mirror-0) failed" "$log"
+    source_reads_restored
+    e2e_check_rolled_back "$name" 1
+    row "$rc" source
+}
+
+@test "the link blackholed during the pause" {
+    # A pause of a few seconds: on a 16 Mbit/s link QEMU switches over once
+    # what is left of the RAM takes --downtime to send, and sends it at the
+    # link's rate.
+    export LSM_GUEST_BLOCKS=16
+    local events="$LSM_T/$name.events"
+    e2e_guest "$name" 128 raw:32M
+    guest_watch_events "$name" "$LSM_SRC_RUN" "$events"
+    hosts_link_rate 16
+    e2e_migrate_bg "$log" --downtime 3000 --max-pause 8000 "$name" "$LSM_DST_ADDR"
+    wait_until 180 grep -q '"STOP"' "$events"
+    hosts_link_down
+    cleanup_push hosts_link_up
+    # Still paused when the link went down.
+    ! grep -q '"RESUME"' "$events"
+    migrate_rc
+    ((rc == 1))
+    grep -q -- "--recover $name" "$log"
+    hosts_link_up
+    rc="$rc, $(recover "$name")"
+    [[ "$rc" == "1, 1" ]]
+    e2e_check_rolled_back "$name" 1
+    row "$rc" source
+}
+
 @test "the destination QEMU killed once the guest runs there" {
     e2e_guest "$name" 128 raw:32M
     e2e_migrate_bg "$log" "$name" "$LSM_DST_ADDR"

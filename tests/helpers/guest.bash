@@ -7,6 +7,10 @@
 #   RUNDIR/qemu/NAME.pid          pidfile (QEMU removes it when it exits)
 #   RUNDIR/guest/NAME-console.log guest console (ttyS0): kernel and writer
 #   RUNDIR/guest/NAME-ack.log     ack channel (ttyS1): "lsm-ack DISKID GEN"
+#   RUNDIR/guest/NAME-test.qmp    a second QMP monitor, the tests' own: lsm
+#                                 holds the first one while it migrates
+# Disk i's format node is fmtI and its file node fileI, so that a test can
+# put a filter between them (blockdev-reopen), as fault injection does.
 # Disks get ids disk0, disk1, ... in argument order; the id is the virtio
 # serial, so it survives migration and shows up in the acks and the blocks.
 #
@@ -34,6 +38,7 @@ guest_require_built() {
 guest_console_log() { echo "$2/guest/$1-console.log"; }
 guest_ack_log() { echo "$2/guest/$1-ack.log"; }
 guest_qmp_socket() { echo "$2/qemu/$1.qmp"; }
+guest_test_qmp_socket() { echo "$2/guest/$1-test.qmp"; }
 guest_pidfile() { echo "$2/qemu/$1.pid"; }
 
 # Prints the image format of PATH (raw, qcow2, ...).
@@ -89,6 +94,7 @@ guest_start() {
         qemu-system-x86_64 -accel tcg -name "$name" -m "$mem" -smp 1
         -nodefaults -display none -no-reboot
         -qmp "unix:$qmp,server=on,wait=off"
+        -qmp "unix:$(guest_test_qmp_socket "$name" "$rundir"),server=on,wait=off"
         -kernel "$LSM_GUEST_KERNEL" -initrd "$LSM_GUEST_INITRD"
         -append "console=ttyS0 panic=-1 lsm.blocks=$LSM_GUEST_BLOCKS${LSM_GUEST_APPEND:+ $LSM_GUEST_APPEND}"
         -serial "file:$(guest_console_log "$name" "$rundir")"
@@ -106,7 +112,7 @@ guest_start() {
         # Absolute, so the command line means the same from any directory.
         path="$(realpath -s "$path")"
         # QEMU option values escape commas by doubling them.
-        args+=(-drive "file=${path//,/,,},format=$fmt,if=none,id=disk$i,cache=none"
+        args+=(-drive "file=${path//,/,,},format=$fmt,if=none,id=disk$i,cache=none,node-name=fmt$i,file.node-name=file$i"
                -device "virtio-blk-pci,drive=disk$i,serial=disk$i")
         i=$((i + 1))
     done
@@ -140,6 +146,30 @@ guest_stop() {
     [[ -f "$pidfile" ]] || return 0
     pid="$(cat "$pidfile")"
     _guest_kill_pid "$pid" "${3:-30}"
+}
+
+# guest_qmp NAME RUNDIR COMMAND-JSON...: runs the commands on the guest's
+# test monitor; prints QEMU's replies, fails if one of them is an error.
+guest_qmp() {
+    local sock out
+    sock="$(guest_test_qmp_socket "$1" "$2")"
+    shift 2
+    out="$({ echo '{"execute":"qmp_capabilities"}'; printf '%s\n' "$@"; sleep 0.5; } |
+        socat -t 5 - "UNIX-CONNECT:$sock")" || return
+    echo "$out"
+    (($(grep -c '^{"return"' <<<"$out") == $# + 1)) && ! grep -q '^{"error"' <<<"$out"
+}
+
+# guest_watch_events NAME RUNDIR LOG: QMP events of the guest, as QEMU sends
+# them, appended to LOG until the test's cleanup.
+guest_watch_events() {
+    local sock fifo="$3.fifo"
+    sock="$(guest_test_qmp_socket "$1" "$2")"
+    mkfifo "$fifo"
+    socat - "UNIX-CONNECT:$sock" <"$fifo" >>"$3" 2>&1 3>&- &
+    cleanup_push kill "$!"
+    { echo '{"execute":"qmp_capabilities"}'; exec sleep infinity; } >"$fifo" 3>&- &
+    cleanup_push kill "$!"
 }
 
 # guest_acked ACKLOG... DISKID: prints the highest generation DISKID acked in

@@ -37,7 +37,7 @@
 #   LSM_HOSTS_NSIDS namespace ids (net:[..] mnt:[..]) used by hosts_leftovers
 #
 # Functions: hosts_setup, on_src, on_dst, ssh_dst, hosts_kill_ssh_sessions,
-# hosts_link_down, hosts_link_up, hosts_leftovers.
+# hosts_link_down, hosts_link_up, hosts_link_rate, hosts_leftovers.
 
 LSM_SSHD=/usr/sbin/sshd # absolute: sshd re-executes itself per connection
 
@@ -107,6 +107,13 @@ hosts_link_down() {
 
 hosts_link_up() {
     ip -n "$LSM_SRC_NS" link set eth0 up
+}
+
+# hosts_link_rate MBIT: the source sends at most MBIT Mbit/s (a token bucket
+# on its end of the link), as over a slow network.
+hosts_link_rate() {
+    ip netns exec "$LSM_SRC_NS" tc qdisc replace dev eth0 root tbf rate "${1}mbit" \
+        burst 64kb latency 1s
 }
 
 # Prints what the fixture left behind (namespaces, processes inside them -
