@@ -43,9 +43,11 @@ bool normal_absolute(const std::string& path) {
 
 bool inside(const std::string& path, const std::string& dir) {
   if (!normal_absolute(path)) return false;
-  if (dir == "/") return true;
-  return path.compare(0, dir.size(), dir) == 0 &&
-         (path.size() == dir.size() || path[dir.size()] == '/');
+  // A run directory given as "/run/lsm/" is "/run/lsm".
+  std::string d = dir;
+  while (d.size() > 1 && d.back() == '/') d.pop_back();
+  if (d == "/") return true;
+  return path.compare(0, d.size(), d) == 0 && (path.size() == d.size() || path[d.size()] == '/');
 }
 
 bool inside_any(const std::string& path, const std::vector<std::string>& dirs) {

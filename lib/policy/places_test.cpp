@@ -19,6 +19,7 @@ TEST(Places, inside_compares_whole_components_of_normal_paths) {
   EXPECT_TRUE(inside("/srv/vm/a.img", "/srv/vm"));
   EXPECT_TRUE(inside("/srv/vm", "/srv/vm"));
   EXPECT_TRUE(inside("/anything", "/"));
+  EXPECT_TRUE(inside("/run/lsm/qemu/vm.pid", "/run/lsm/"));
   EXPECT_FALSE(inside("/srv/vmx/a.img", "/srv/vm"));
   EXPECT_FALSE(inside("/srv/vm/../etc/passwd", "/srv/vm"));
   EXPECT_FALSE(inside("/srv/vm/./a.img", "/srv/vm"));
