@@ -10,6 +10,7 @@ setup() {
     make_scratch T
     SRC="$T/src" DST="$T/dst"
     mkdir -p "$SRC/img" "$DST/img"
+    test_policy "$T/policy.conf" "$T"
     local f pattern=0x41
     for f in ide.raw virtio.raw sata.raw; do
         qemu-img create -q -f raw "$SRC/img/$f" 16M

@@ -95,7 +95,7 @@ describe_vm() {
 @test "receive refuses a missing target directory" {
     blank_vm_start vm "$SRC" "${DISK_ARGS[@]}"
     describe_vm
-    run -1 lsm-dmstate receive --run-dir "$DST" --map "$SRC/img=$DST/nodir" <"$T/vm.json"
+    run -1 lsm-dmstate receive --run-dir "$DST" --map "$SRC=$DST" --map "$SRC/img=$DST/nodir" <"$T/vm.json"
     [[ "$output" == *"target directory $DST/nodir does not exist"* ]]
 }
 

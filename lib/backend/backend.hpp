@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "core/fd_io.hpp"
+#include "policy/policy.hpp"
 #include "proto/messages.hpp"
 #include "qmp/client.hpp"
 #include "vm/dest_state.hpp"
@@ -110,13 +111,16 @@ struct SourceOps {
 
 // What a backend does on the destination host.
 struct DestinationOps {
-  // Phase 1: checks that this host can take the VM; returns what start
-  // will do, for --dry-run.
-  std::function<std::string(const VmRef& vm, const proto::Vm& m, const vm::PathMap& map)> plan;
+  // Phase 1: checks that this host can take the VM and that its policy
+  // allows what the description asks this host to run (before anything
+  // is created); returns what start will do, for --dry-run.
+  std::function<std::string(const VmRef& vm, const proto::Vm& m, const vm::PathMap& map,
+                            const policy::Policy& policy)>
+      plan;
   // Phase 1, once the images exist: readies this host for the stream,
   // recording in state (and saving it) whatever it starts.
   std::function<void(const VmRef& vm, const proto::Vm& m, const vm::PathMap& map,
-                     vm::DestState& state)>
+                     const policy::Policy& policy, vm::DestState& state)>
       start;
   // Phase 2: serves every non-shared disk of state over NBD on unix sockets.
   std::function<proto::Exports(const VmRef& vm, vm::DestState& state)> export_disks;

@@ -10,6 +10,7 @@
 #include "core/subprocess.hpp"
 #include "core/util.hpp"
 #include "json/json.hpp"
+#include "policy/places.hpp"
 
 namespace lsm::phases {
 
@@ -59,10 +60,11 @@ void check_space(const std::vector<std::pair<proto::Disk, std::string>>& targets
 }  // namespace
 
 TargetPlan plan_targets(const std::vector<proto::Disk>& disks, const vm::PathMap& map,
-                        bool reuse) {
+                        bool reuse, const policy::Policy& policy) {
   TargetPlan plan;
   for (auto d : disks) {
     std::string target = map.map_path(d.file);
+    with_context("disk " + d.key, [&] { policy::check_image(target, policy); });
     if (d.shared) {
       if (!path_exists(target))
         throw Error("shared disk " + d.key + ": " + target +

@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "policy/policy.hpp"
 #include "proto/disk.hpp"
 #include "vm/dest_state.hpp"
 #include "vm/path_map.hpp"
@@ -19,9 +20,10 @@ struct TargetPlan {
 };
 
 // Checks every disk of a "vm" message against this host; throws naming
-// the disk that cannot land (exists, no directory, no space, mismatch).
+// the disk that cannot land (outside the policy's image roots, exists, no
+// directory, no space, mismatch).
 TargetPlan plan_targets(const std::vector<proto::Disk>& disks, const vm::PathMap& map,
-                        bool reuse);
+                        bool reuse, const policy::Policy& policy);
 
 // The --dry-run lines for the disks.
 std::string describe_targets(const TargetPlan& plan);

@@ -7,6 +7,7 @@
 #include "mirror/driver.hpp"
 #include "phases/dest_images.hpp"
 #include "phases/rollback.hpp"
+#include "policy/policy.hpp"
 #include "vm/lock.hpp"
 #include "vm/names.hpp"
 #include "vm/source_state.hpp"
@@ -60,6 +61,7 @@ void describe(const DescribeOptions& o, int out_fd) {
 void prepare(const PrepareOptions& o, int in_fd, int out_fd) {
   FdReader in(in_fd, "stdin");
   proto::MessageReader reader(in);
+  policy::Policy policy = policy::load(o.policy_file);
   proto::Vm m = proto::read_vm(reader);
   backend::VmRef vm = vm_ref(m.name, o.run_dir);
   std::optional<vm::DomainLock> lock;
@@ -69,8 +71,8 @@ void prepare(const PrepareOptions& o, int in_fd, int out_fd) {
   }
   const backend::Backend& be = o.backends(backend::kind_named(m.backend));
   vm::PathMap map(o.maps);
-  std::string plan_line = be.destination.plan(vm, m, map);
-  TargetPlan plan = plan_targets(m.disks, map, o.reuse);
+  std::string plan_line = be.destination.plan(vm, m, map, policy);
+  TargetPlan plan = plan_targets(m.disks, map, o.reuse, policy);
   if (o.dry_run) {
     write_all(out_fd, "plan for " + vm.name + ":\n" + describe_targets(plan) + "  " + plan_line + "\n",
               "stdout");
@@ -89,7 +91,7 @@ void prepare(const PrepareOptions& o, int in_fd, int out_fd) {
   save(state);
   try {
     create_images(plan, state);
-    be.destination.start(vm, m, map, state);
+    be.destination.start(vm, m, map, policy, state);
   } catch (...) {
     undo_destination(be, vm, state);
     throw;

@@ -24,6 +24,7 @@ void describe(const DescribeOptions& o, int out_fd);
 
 struct PrepareOptions {
   std::string run_dir;
+  std::string policy_file;  // empty: $LSM_POLICY, else policy::kDefaultPath
   std::vector<std::string> maps;
   bool reuse = false;
   bool dry_run = false;
@@ -32,7 +33,9 @@ struct PrepareOptions {
 
 // Reads a "vm" message from in_fd, prepares this host and writes
 // "prepared" to out_fd (with dry_run: the plan, and nothing changes).
-// On failure everything it created is removed again.
+// What the message asks this host to create or run is checked against the
+// host policy (policy/policy.hpp) before anything is created. On failure
+// everything it created is removed again.
 void prepare(const PrepareOptions& o, int in_fd, int out_fd);
 
 }  // namespace lsm::phases

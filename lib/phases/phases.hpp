@@ -10,8 +10,9 @@
 //
 //   1 SRC describe            backend.describe; no foreign block job;
 //                             starts the migration record (source.json)   -> "vm"
-//     DST prepare             destination.plan (can this host?),
-//                             plan_targets (paths, space), state file,
+//     DST prepare             destination.plan (can this host? does its
+//                             policy allow it?), plan_targets (image
+//                             roots, paths, space), state file,
 //                             create_images, destination.start            -> "prepared"
 //   2 DST export_disks        destination.export_disks (NBD, unix sockets)-> "exports"
 //     SRC mirror_disks        exports == the disks phase 1 found;

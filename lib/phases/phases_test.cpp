@@ -70,6 +70,7 @@ class Phases : public ::testing::Test {
   PrepareOptions prepare_options() {
     PrepareOptions o;
     o.run_dir = run_;
+    o.policy_file = policy_file();
     o.backends = scripted();
     return o;
   }
@@ -137,6 +138,14 @@ class Phases : public ::testing::Test {
     proto::write_ram_result(out.fd(), {8, 0, "1000.500000"});
     if (ran) proto::write_resume_result(out.fd(), 1001.25);
     return out.text();
+  }
+
+  // A host policy whose image root is the test's directory.
+  std::string policy_file() {
+    std::string file = dir_.path() + "/policy.conf";
+    UniqueFd fd(::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+    write_all(fd.get(), "image_roots = " + dir_.path() + "\n", file);
+    return file;
   }
 
   testing::ScriptedBackend be_;

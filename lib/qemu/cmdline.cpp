@@ -6,6 +6,8 @@
 
 #include "core/fd_io.hpp"
 #include "core/unique_fd.hpp"
+#include "qemu/allowlist.hpp"
+#include "qemu/options.hpp"
 
 namespace lsm::qemu {
 
@@ -30,29 +32,20 @@ std::vector<std::string> read_cmdline(pid_t pid) {
 
 std::vector<std::string> destination_argv(const std::vector<std::string>& source,
                                           const std::string& source_qmp,
-                                          const std::string& dest_qmp,
-                                          const vm::PathMap& map) {
-  std::vector<std::string> out{source[0]};
-  for (std::size_t i = 1; i < source.size(); ++i) {
-    std::string opt = source[i];
-    // QEMU accepts --opt for -opt.
-    if (opt.rfind("--", 0) == 0) opt = opt.substr(1);
-    bool has_value = i + 1 < source.size();
-    if (opt == "-daemonize") continue;
-    if (opt == "-incoming" && has_value) {
-      ++i;
-      continue;
-    }
-    if (opt == "-qmp" && has_value &&
-        source[i + 1].find(source_qmp) != std::string::npos) {
-      ++i;
-      continue;
-    }
-    out.push_back(map.map_arg(source[i]));
+                                          const vm::PathMap& map, const Here& here) {
+  Cmdline src = parse_cmdline(source);
+  Cmdline dst{allowed_emulator(src.program, here.policy), {}};
+  for (auto& o : src.options) {
+    if (o.name == "daemonize" || o.name == "incoming") continue;
+    if (o.name == "qmp" && o.value->find(source_qmp) != std::string::npos) continue;
+    if (o.value) o.value = map.map_arg(*o.value);
+    dst.options.push_back(std::move(o));
   }
-  out.insert(out.end(), {"-qmp", "unix:" + dest_qmp + ",server=on,wait=off",
-                         "-S", "-incoming", "defer"});
-  return out;
+  check_options(dst, here.policy, here.run_dir);
+  dst.options.push_back({"qmp", "unix:" + here.qmp + ",server=on,wait=off"});
+  dst.options.push_back({"S", std::nullopt});
+  dst.options.push_back({"incoming", "defer"});
+  return to_argv(dst);
 }
 
 }  // namespace lsm::qemu

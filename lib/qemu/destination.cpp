@@ -27,15 +27,16 @@ using backend::VmRef;
 
 namespace {
 
-std::vector<std::string> argv_here(const VmRef& vm, const proto::Vm& m, const vm::PathMap& map) {
+std::vector<std::string> argv_here(const VmRef& vm, const proto::Vm& m, const vm::PathMap& map,
+                                   const policy::Policy& policy) {
   std::vector<std::string> argv;
   for (const auto& s : json::array_at(m.config, "argv", "vm.config").GetArray()) {
     if (!s.IsString()) throw proto::ProtocolError("vm.config.argv: not all strings");
     argv.emplace_back(s.GetString());
   }
   if (argv.empty()) throw proto::ProtocolError("vm.config.argv is empty");
-  return destination_argv(argv, json::string_at(m.config, "qmp", "vm.config"),
-                          vm::qmp_socket(vm.run_dir, vm.name), map);
+  Here here{policy, vm.run_dir, vm::qmp_socket(vm.run_dir, vm.name)};
+  return destination_argv(argv, json::string_at(m.config, "qmp", "vm.config"), map, here);
 }
 
 std::string log_of(const VmRef& vm) { return vm::qemu_log(vm.run_dir, vm.name); }
@@ -112,8 +113,10 @@ void add_export(qmp::Client& qmp, const proto::Disk& d, const std::string& name)
   });
 }
 
-std::string plan(const VmRef& vm, const proto::Vm& m,
-                                          const vm::PathMap& map) {
+std::string plan(const VmRef& vm, const proto::Vm& m, const vm::PathMap& map,
+                 const policy::Policy& policy) {
+  // Checked first: a refused command line leaves even an old socket alone.
+  std::vector<std::string> argv = argv_here(vm, m, map, policy);
   std::string qmp_path = vm::qmp_socket(vm.run_dir, vm.name);
   if (path_exists(qmp_path)) {
     bool alive = false;
@@ -128,15 +131,15 @@ std::string plan(const VmRef& vm, const proto::Vm& m,
                   " answers)");
   }
   std::string text = "destination QEMU:";
-  for (const auto& s : argv_here(vm, m, map)) text += " " + s;
+  for (const auto& s : argv) text += " " + s;
   return text;
 }
 
 void start(const VmRef& vm, const proto::Vm& m, const vm::PathMap& map,
-                                    vm::DestState& state) {
+           const policy::Policy& policy, vm::DestState& state) {
   vm::qemu_dir(vm.run_dir);
   state.qmp = vm::qmp_socket(vm.run_dir, vm.name);
-  state.qemu_pid = launch(argv_here(vm, m, map), state.qmp, log_of(vm));
+  state.qemu_pid = launch(argv_here(vm, m, map, policy), state.qmp, log_of(vm));
   save(state);
   qmp::Client qmp = qmp::Client::connect(state.qmp);
   enable_capabilities(qmp, {"late-block-activate", "events"});

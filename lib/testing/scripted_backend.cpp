@@ -69,11 +69,12 @@ ScriptedBackend::ScriptedBackend() {
   };
 
   auto& dst = table_.destination;
-  dst.plan = [this](const VmRef&, const proto::Vm&, const vm::PathMap&) {
+  dst.plan = [this](const VmRef&, const proto::Vm&, const vm::PathMap&, const policy::Policy&) {
     step("plan_destination");
     return std::string("scripted plan");
   };
-  dst.start = [this](const VmRef&, const proto::Vm&, const vm::PathMap&, vm::DestState&) {
+  dst.start = [this](const VmRef&, const proto::Vm&, const vm::PathMap&, const policy::Policy&,
+                     vm::DestState&) {
     step("start_destination");
   };
   dst.export_disks = [this](const VmRef&, vm::DestState&) {

@@ -3,10 +3,13 @@
 // NAME--incoming, and the commit unpauses it and gives it its name.
 #include <signal.h>
 
+#include <set>
+
 #include "core/log.hpp"
 #include "core/util.hpp"
 #include "vm/names.hpp"
 #include "xen/backend.hpp"
+#include "xen/config_check.hpp"
 #include "xen/domain.hpp"
 #include "xen/nbd_server.hpp"
 #include "xen/restore.hpp"
@@ -21,11 +24,13 @@ std::string nbd_socket(const VmRef& vm, std::size_t index) {
   return vm::nbd_socket(vm.run_dir, vm.name) + "-" + std::to_string(index);
 }
 
-std::string plan(const VmRef& vm, const proto::Vm& m,
-                                         const vm::PathMap&) {
+std::string plan(const VmRef& vm, const proto::Vm& m, const vm::PathMap&,
+                 const policy::Policy& policy) {
   if (!is_xen_dom0())
     throw Error("domain '" + vm.name + "' is a Xen domain but this host is not a Xen dom0");
-  json::string_at(m.config, "libxl", "vm.config");
+  std::set<std::string> copied;
+  for (const auto& d : m.disks) copied.insert(d.key);
+  check_config(json::string_at(m.config, "libxl", "vm.config"), copied, policy, vm.run_dir);
   Libxl x;
   for (const auto& n : {vm.name, incoming_name(vm.name)})
     if (lookup_domain(x, n)) throw Error("domain '" + n + "' already exists on the destination (xl list)");
@@ -34,8 +39,8 @@ std::string plan(const VmRef& vm, const proto::Vm& m,
          " when it runs";
 }
 
-void start(const VmRef&, const proto::Vm& m, const vm::PathMap&,
-                                   vm::DestState& state) {
+void start(const VmRef&, const proto::Vm& m, const vm::PathMap&, const policy::Policy&,
+           vm::DestState& state) {
   // libxl builds the domain only from the stream, in phase 3.
   state.xen_config = json::string_at(m.config, "libxl", "vm.config");
   save(state);

@@ -52,3 +52,19 @@ wait_until() {
         sleep 0.2
     done
 }
+
+# test_policy FILE IMAGE_ROOT...: writes a host policy (docs/policy.md) for
+# a test's destination, its image roots the test's scratch dirs and the
+# test guest's kernel and initramfs allowed from the build dir, and
+# exports LSM_POLICY so the tools run here read it. The defaults would
+# refuse both; /etc/lsm is the machine's own and left alone.
+test_policy() {
+    local file="$1"
+    shift
+    {
+        echo "# written by test_policy (tests/helpers/common.bash)"
+        echo "image_roots = $*"
+        echo "boot_dirs = $LSM_BUILD"
+    } >"$file"
+    export LSM_POLICY="$file"
+}

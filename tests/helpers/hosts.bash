@@ -32,6 +32,10 @@
 #   LSM_DST_IMAGES  $LSM_T/dst/images   LSM_DST_RUN  $LSM_T/dst/run
 #   LSM_SSH_CONFIG  ssh client config (keys, known_hosts, keepalives, ControlPath)
 #   LSM_SSH         "ssh -F $LSM_SSH_CONFIG": word-split it, e.g. -s "$LSM_SSH"
+#   LSM_POLICY      $LSM_T/policy.conf, the destination's host policy (its
+#                   sshd sets it for every session): images in
+#                   LSM_SRC_IMAGES and $LSM_T/shared (bench), the test
+#                   guest's kernel from the build dir
 #   LSM_DST_PID     holder process of the destination's namespaces (nsenter -t)
 #   LSM_SSHD_PID    the destination's listening sshd
 #   LSM_HOSTS_NSIDS namespace ids (net:[..] mnt:[..]) used by hosts_leftovers
@@ -55,6 +59,7 @@ hosts_setup() {
     export LSM_SSH_CONFIG="$t/ssh/config"
     export LSM_SSH="ssh -F $LSM_SSH_CONFIG"
     mkdir -p "$t"/{src,dst}/{images,run} "$t/ssh" || return
+    test_policy "$t/policy.conf" "$LSM_SRC_IMAGES" "$t/shared" || return
 
     _hosts_network || return
     _hosts_dst_namespaces || return
@@ -232,6 +237,8 @@ AllowStreamLocalForwarding yes
 StreamLocalBindUnlink yes
 Subsystem sftp /usr/lib/openssh/sftp-server
 LogLevel VERBOSE
+# The tools on this host read the test's host policy, not /etc/lsm's.
+SetEnv LSM_POLICY=$LSM_POLICY
 EOF
 }
 

@@ -5,10 +5,12 @@
 
 # local_pair_images: sets T, SRC, DST, creates a raw and a qcow2 disk
 # holding some data, and sets DISK_ARGS to attach them as "da" and "db".
+# The destination's host policy ($T/policy.conf) has $T as image root.
 local_pair_images() {
     make_scratch T
     SRC="$T/src" DST="$T/dst"
     mkdir -p "$SRC/img" "$DST/img"
+    test_policy "$T/policy.conf" "$T"
     qemu-img create -q -f raw "$SRC/img/a.raw" 64M
     qemu-img create -q -f qcow2 "$SRC/img/b.qcow2" 32M
     qemu-io -f raw -c 'write -P 0x5a 1M 4M' "$SRC/img/a.raw" >/dev/null

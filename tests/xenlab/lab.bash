@@ -147,12 +147,17 @@ lab_boot() {
 
 # What is built of the lsm tools goes to the share (copies: a symlink out of
 # the 9p share does not resolve in the dom0s). A test that needs them checks
-# (lab_require_tools).
+# (lab_require_tools). Each dom0 gets the lab's host policy (policy.conf) as
+# its /etc/lsm/policy.conf; the dom0 disk is a snapshot, so it lasts a boot.
 lab_install_tools() {
-    local f
+    local f h
     for f in "${LAB_TOOLS[@]}"; do
         [[ -x "$f" ]] || continue
         install -m 755 "$f" "$LAB_SHARE/bin/" || return
+    done
+    install -m 644 "$LAB_SRC/policy.conf" "$LAB_SHARE/policy.conf" || return
+    for h in a b; do
+        lab_run_on -t 60 "$h" install -D -m 644 /lab/policy.conf /etc/lsm/policy.conf || return
     done
 }
 

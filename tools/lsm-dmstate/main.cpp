@@ -17,6 +17,8 @@ int main(int argc, char** argv) {
   recv->add_option("--map", p.maps, "Rewrite path prefix OLD to NEW (OLD=NEW), repeatable");
   recv->add_flag("--reuse", p.reuse, "Use existing target images of the same size and format");
   recv->add_flag("--dry-run", p.dry_run, "Print the plan; create and start nothing");
+  recv->add_option("--policy", p.policy_file,
+                   "Host policy file (default: $LSM_POLICY, else /etc/lsm/policy.conf)");
   lsm::cli::on_run(recv, [&] { lsm::phases::prepare(p, STDIN_FILENO, STDOUT_FILENO); });
 
   lsm::phases::DescribeOptions d;
