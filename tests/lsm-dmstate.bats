@@ -6,6 +6,7 @@ setup() {
     load helpers/common
     load helpers/blank_vm
     load helpers/local_pair
+    load helpers/hostile
     local_pair_images
 }
 
@@ -123,4 +124,20 @@ describe_vm() {
     run -2 lsm-dmstate receive --run-dir "$DST" \
         <<<'{"lsm":1,"type":"vm","name":"../x","backend":"qemu","config":{},"disks":[]}'
     [[ "$output" == *"invalid domain name"* ]]
+}
+
+@test "receive refuses deeply nested JSON with one line, creating nothing" {
+    run -1 --separate-stderr lsm-dmstate receive --run-dir "$DST" < <(deep_json)
+    only_line_is "$stderr" "lsm-dmstate: error: message: JSON nested deeper than 128 levels*"
+    [[ -z "$output" && -z "$(ls -A "$DST/img")" && ! -e "$DST/qemu" ]]
+    [[ ! -e "$DST/lsm/vm.state.json" ]]
+}
+
+@test "send refuses a QMP reply nested too deep, recording nothing" {
+    install -d -m 700 "$SRC/qemu"
+    deep_json >"$T/greeting"
+    fake_qmp "$SRC/qemu/vm.qmp" "$T/greeting"
+    run -1 --separate-stderr lsm-dmstate send vm --run-dir "$SRC"
+    only_line_is "$stderr" "lsm-dmstate: error: *QMP socket $SRC/qemu/vm.qmp: JSON nested deeper than 128 levels*"
+    [[ -z "$output" && ! -e "$SRC/lsm/vm.source.json" ]]
 }

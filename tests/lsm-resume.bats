@@ -6,6 +6,7 @@ setup() {
     load helpers/common
     load helpers/blank_vm
     load helpers/local_pair
+    load helpers/hostile
 }
 
 teardown() { cleanup_run; }
@@ -121,4 +122,15 @@ teardown() { cleanup_run; }
     run -0 lsm-resume receive vm --release --run-dir "$DST"
     run -1 vm_running vm "$DST"
     lsm-dmstate send vm --run-dir "$DST" --dry-run | grep -q '"running":false'
+}
+
+@test "receive refuses a state file nested too deep and deletes nothing" {
+    make_scratch T
+    install -d -m 700 "$T/lsm"
+    deep_json >"$T/lsm/vm.state.json"
+    for flag in "" --rollback; do
+        run -1 --separate-stderr lsm-resume receive vm --run-dir "$T" $flag
+        only_line_is "$stderr" "lsm-resume: error: *$T/lsm/vm.state.json: JSON nested deeper than 128 levels*"
+        [[ -z "$output" && -s "$T/lsm/vm.state.json" && ! -e "$T/lsm/vm.committed" ]]
+    done
 }

@@ -1,0 +1,24 @@
+# Hostile input for the receiving tools: JSON nested past any parser's
+# stack, and a fake QMP monitor that says what a test wants. Load after
+# helpers/common.
+
+# deep_json [DEPTH]: one line of DEPTH (default 500000) unclosed '[',
+# under the 1 MiB line limit: a recursive parser overflows its stack.
+deep_json() {
+    head -c "${1:-500000}" /dev/zero | tr '\0' '['
+    echo
+}
+
+# fake_qmp SOCKET FILE: a monitor on SOCKET that greets every client with
+# the contents of FILE, then hangs up. Registers its kill.
+fake_qmp() {
+    local socket="$1" file="$2"
+    socat "UNIX-LISTEN:$socket,fork" "SYSTEM:cat $(printf '%q' "$file")" 3>&- &
+    cleanup_push kill "$!"
+    wait_until 5 test -S "$socket"
+}
+
+# only_line_is STDERR PATTERN: STDERR is one line, matching the glob PATTERN.
+only_line_is() {
+    (($(wc -l <<<"$1") == 1)) && [[ "$1" == $2 ]]
+}
