@@ -134,3 +134,15 @@ teardown() { cleanup_run; }
         [[ -z "$output" && -s "$T/lsm/vm.state.json" && ! -e "$T/lsm/vm.committed" ]]
     done
 }
+
+@test "receive --rollback refuses a state file that is a symlink and deletes nothing" {
+    make_scratch T
+    install -d -m 700 "$T/lsm"
+    echo precious >"$T/image"
+    printf '{"name":"vm","backend":"qemu","qmp":"","qemu_pid":0,"xen_config":"","nbd_pids":[],"was_running":true,"created":["%s"],"disks":[]}\n' \
+        "$T/image" >"$T/planted.json"
+    ln -s "$T/planted.json" "$T/lsm/vm.state.json"
+    run -1 --separate-stderr lsm-resume receive vm --rollback --run-dir "$T"
+    only_line_is "$stderr" "lsm-resume: error: *$T/lsm/vm.state.json is a symbolic link*"
+    [[ "$(cat "$T/image")" == precious && -L "$T/lsm/vm.state.json" ]]
+}

@@ -1,15 +1,9 @@
 #include "vm/dest_state.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
-
-#include "core/fd_io.hpp"
-#include "core/unique_fd.hpp"
 #include "core/util.hpp"
 #include "proto/message.hpp"
 #include "vm/names.hpp"
+#include "vm/state_file.hpp"
 
 namespace lsm::vm {
 
@@ -33,16 +27,9 @@ void save(const DestState& s) {
 }
 
 DestState load_dest_state(const std::string& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) {
-    if (errno == ENOENT)
-      throw Error("no incoming migration here (" + path + " does not exist)");
-    throw SystemError("reading " + path, errno);
-  }
-  FdReader r(fd.get(), path);
-  auto line = r.read_line(16 * 1024 * 1024, Deadline::never());
-  if (!line) throw Error(path + " is empty");
-  auto d = json::parse(*line, path);
+  auto file = read_state_file(path);
+  if (!file) throw Error("no incoming migration here (" + path + " does not exist)");
+  const json::Document& d = *file;
   DestState s;
   s.path = path;
   s.name = json::string_at(d, "name", "");

@@ -1,14 +1,11 @@
 #include "vm/source_state.hpp"
 
-#include <fcntl.h>
-
 #include <cerrno>
 
-#include "core/fd_io.hpp"
-#include "core/unique_fd.hpp"
 #include "core/util.hpp"
 #include "json/json.hpp"
 #include "vm/names.hpp"
+#include "vm/state_file.hpp"
 
 namespace lsm::vm {
 
@@ -67,15 +64,9 @@ void save_source_state(const std::string& run, const std::string& name, const So
 
 std::optional<SourceState> load_source_state(const std::string& run, const std::string& name) {
   std::string path = path_of(run, name);
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
-  if (!fd) {
-    if (errno == ENOENT) return std::nullopt;
-    throw SystemError("reading " + path, errno);
-  }
-  FdReader r(fd.get(), path);
-  auto line = r.read_line(1 << 20, Deadline::never());
-  if (!line) throw Error(path + " is empty");
-  auto d = json::parse(*line, path);
+  auto file = read_state_file(path);
+  if (!file) return std::nullopt;
+  const json::Document& d = *file;
   SourceState s;
   s.was_running = json::bool_at(d, "was_running", path);
   for (const auto& k : json::array_at(d, "disks", path).GetArray()) {
