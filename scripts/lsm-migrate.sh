@@ -131,6 +131,24 @@ be=(--backend "$backend")
 rdir=(--run-dir "$run_dir")
 rrdir=(--run-dir "$remote_run_dir")
 
+# The run directories hold what the tools trust, so they must be ours
+# alone, as the tools check too (lib/core/private_dir.hpp): made 0700, or
+# refused with the fix when a symlink, another user's or writable by others.
+private_dir() {
+    local d="$1" why="" fix=""
+    [[ -e "$d" || -L "$d" ]] || mkdir -m 700 "$d"
+    if [[ -L "$d" || ! -d "$d" ]]; then
+        why="is not a directory (a symbolic link?)" fix="replace it with a directory"
+    elif [[ ! -O "$d" ]]; then
+        why="belongs to another user" fix="run: chown $(id -u) $d"
+    elif (((8#$(stat -c %a "$d") & 8#022) != 0)); then
+        why="is writable by group or others" fix="run: chmod go-w $d"
+    fi
+    [[ -z "$why" ]] && return
+    say "run directory $d $why, so others could plant files lsm trusts; $fix, or use another --run-dir"
+    exit 1
+}
+
 # One lsm-migrate.sh per domain on this host, for the whole run (the tools
 # inherit the lock; the ssh master must not, it may outlive us). A dry run
 # changes nothing, not even this.
@@ -138,9 +156,14 @@ if ((dry_run)); then
     exec {lock_fd}</dev/null
 else
     for d in "$run_dir" "$run_dir/lsm"; do
-        [[ -d "$d" ]] || mkdir -m 700 "$d"
+        private_dir "$d"
     done
-    exec {lock_fd}>"$run_dir/lsm/$domain.migrate.lock"
+    lock_file="$run_dir/lsm/$domain.migrate.lock"
+    if [[ -L "$lock_file" ]]; then
+        say "$lock_file is a symbolic link, which lsm never makes; not following it (remove it)"
+        exit 1
+    fi
+    exec {lock_fd}>"$lock_file"
     if ! flock -n "$lock_fd"; then
         say "another lsm-migrate.sh is working on $domain on this host; wait for it to end"
         exit 1

@@ -141,3 +141,12 @@ describe_vm() {
     only_line_is "$stderr" "lsm-dmstate: error: *QMP socket $SRC/qemu/vm.qmp: JSON nested deeper than 128 levels*"
     [[ -z "$output" && ! -e "$SRC/lsm/vm.source.json" ]]
 }
+
+@test "receive refuses a run directory others can write, creating nothing" {
+    install -d -m 700 "$DST/lsm"
+    chmod 777 "$DST/lsm"
+    run -1 --separate-stderr lsm-dmstate receive --run-dir "$DST" \
+        <<<'{"lsm":1,"type":"vm","name":"vm","backend":"qemu","config":{"argv":["qemu-system-x86_64"],"qmp":"/x","running":true},"disks":[]}'
+    only_line_is "$stderr" "lsm-dmstate: error: run directory $DST/lsm is writable by group or others (mode 0777)*chmod go-w $DST/lsm*"
+    [[ -z "$(ls -A "$DST/lsm")" && -z "$(ls -A "$DST/img")" && ! -e "$DST/qemu" ]]
+}

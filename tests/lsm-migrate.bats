@@ -62,3 +62,22 @@ teardown() { cleanup_run; }
     run -1 "$T/usr/bin/lsm-migrate.sh" -s '' --run-dir "$T" nosuchvm true
     [[ "$output" == *"unknown domain 'nosuchvm'"* ]]
 }
+
+@test "a run directory others can write is refused with one line, before anything starts" {
+    make_scratch T
+    install -d -m 777 "$T/run"
+    chmod 777 "$T/run"
+    run -1 --separate-stderr lsm-migrate.sh -s '' --run-dir "$T/run" vm true
+    [[ "$stderr" == "lsm-migrate: run directory $T/run is writable by group or others"*"chmod go-w $T/run"* ]]
+    (($(wc -l <<<"$stderr") == 1))
+    [[ -z "$(ls -A "$T/run")" ]]
+}
+
+@test "a symlinked run directory is refused, and nothing is made where it points" {
+    make_scratch T
+    mkdir -m 700 "$T/run" "$T/elsewhere"
+    ln -s "$T/elsewhere" "$T/run/lsm"
+    run -1 --separate-stderr lsm-migrate.sh -s '' --run-dir "$T/run" vm true
+    [[ "$stderr" == "lsm-migrate: run directory $T/run/lsm is not a directory (a symbolic link?)"* ]]
+    [[ -z "$(ls -A "$T/elsewhere")" ]]
+}
