@@ -150,3 +150,17 @@ describe_vm() {
     only_line_is "$stderr" "lsm-dmstate: error: run directory $DST/lsm is writable by group or others (mode 0777)*chmod go-w $DST/lsm*"
     [[ -z "$(ls -A "$DST/lsm")" && -z "$(ls -A "$DST/img")" && ! -e "$DST/qemu" ]]
 }
+
+@test "receive takes a QEMU whose monitor is busy for a live one: refused, its socket kept" {
+    install -d -m 700 "$DST/qemu"
+    # A listener that never accepts, as a QEMU busy with another monitor client.
+    python3 -c 'import socket, sys, time
+s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(0); time.sleep(300)' \
+        "$DST/qemu/vm.qmp" 3>&- &
+    cleanup_push kill "$!"
+    wait_until 5 test -S "$DST/qemu/vm.qmp"
+    run -1 --separate-stderr lsm-dmstate receive --run-dir "$DST" \
+        <<<'{"lsm":1,"type":"vm","name":"vm","backend":"qemu","config":{"argv":["qemu-system-x86_64"],"qmp":"/x","running":true},"disks":[]}'
+    only_line_is "$stderr" "lsm-dmstate: error: *domain 'vm' already runs on the destination (a QEMU listens on $DST/qemu/vm.qmp)*"
+    [[ -S "$DST/qemu/vm.qmp" && ! -e "$DST/lsm/vm.state.json" ]]
+}

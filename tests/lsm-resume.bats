@@ -146,3 +146,16 @@ teardown() { cleanup_run; }
     only_line_is "$stderr" "lsm-resume: error: *$T/lsm/vm.state.json is a symbolic link*"
     [[ "$(cat "$T/image")" == precious && -L "$T/lsm/vm.state.json" ]]
 }
+
+@test "receive --rollback leaves alone a pid from the state file that is not its QEMU" {
+    make_scratch T
+    install -d -m 700 "$T/lsm"
+    sleep 300 &
+    local pid=$!
+    cleanup_push kill "$pid"
+    printf '{"name":"vm","backend":"qemu","qmp":"%s","qemu_pid":%d,"xen_config":"","nbd_pids":[],"was_running":true,"created":[],"disks":[]}\n' \
+        "$T/qemu/vm.qmp" "$pid" >"$T/lsm/vm.state.json"
+    run -0 --separate-stderr lsm-resume receive vm --rollback --run-dir "$T"
+    [[ "$stderr" == *"pid $pid is not the destination QEMU of vm any more"*"leaving it alone"* ]]
+    kill -0 "$pid"
+}
