@@ -20,5 +20,6 @@ fake_qmp() {
 
 # only_line_is STDERR PATTERN: STDERR is one line, matching the glob PATTERN.
 only_line_is() {
+    # shellcheck disable=SC2053 # $2 is a glob, by design
     (($(wc -l <<<"$1") == 1)) && [[ "$1" == $2 ]]
 }
