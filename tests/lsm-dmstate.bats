@@ -164,3 +164,22 @@ s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(0); time.sleep(
     only_line_is "$stderr" "lsm-dmstate: error: *domain 'vm' already runs on the destination (a QEMU listens on $DST/qemu/vm.qmp)*"
     [[ -S "$DST/qemu/vm.qmp" && ! -e "$DST/lsm/vm.state.json" ]]
 }
+
+@test "send refuses a writable removable medium, naming it, and records nothing" {
+    qemu-img create -q -f raw "$T/stick.raw" 1M
+    blank_vm_start vm "$SRC" "${DISK_ARGS[@]}" -device usb-ehci \
+        -drive "file=$T/stick.raw,format=raw,if=none,id=stick" -device usb-storage,drive=stick,removable=on
+    run -1 --separate-stderr lsm-dmstate send vm --run-dir "$SRC"
+    only_line_is "$stderr" "lsm-dmstate: error: *disk stick ($T/stick.raw) is a writable removable medium*eject it*"
+    [[ -z "$output" && ! -e "$SRC/lsm/vm.source.json" ]]
+}
+
+@test "send -v says which read-only and empty drives it does not copy" {
+    qemu-img create -q -f raw "$T/cd.raw" 1M
+    blank_vm_start vm "$SRC" "${DISK_ARGS[@]}" \
+        -drive "file=$T/cd.raw,format=raw,if=none,id=cd,media=cdrom" -device ide-cd,drive=cd \
+        -drive if=none,id=empty,media=cdrom -device ide-cd,drive=empty
+    run -0 --separate-stderr lsm-dmstate send vm --run-dir "$SRC" --dry-run -v
+    [[ "$stderr" == *"disk cd ($T/cd.raw): read-only removable medium, not copied"* ]]
+    [[ "$stderr" == *"drive empty: no medium, nothing to copy"* ]]
+}
