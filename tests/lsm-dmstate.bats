@@ -183,3 +183,23 @@ s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(0); time.sleep(
     [[ "$stderr" == *"disk cd ($T/cd.raw): read-only removable medium, not copied"* ]]
     [[ "$stderr" == *"drive empty: no medium, nothing to copy"* ]]
 }
+
+@test "receive refuses a disk size no disk has, creating nothing" {
+    run -1 --separate-stderr lsm-dmstate receive --run-dir "$DST" \
+        < <(vm_message 1 18446744073709551615 4096 "$DST/img")
+    only_line_is "$stderr" "lsm-dmstate: error: *vm.disks?0?.virtual_size: 18446744073709551615 bytes is more than any disk lsm copies*"
+    [[ -z "$(ls -A "$DST/img")" && ! -e "$DST/qemu" && ! -e "$DST/lsm/vm.state.json" ]]
+}
+
+@test "receive refuses more disks than lsm migrates, creating nothing" {
+    run -1 --separate-stderr lsm-dmstate receive --run-dir "$DST" < <(vm_message 257 1048576 4096 "$DST/img")
+    only_line_is "$stderr" "lsm-dmstate: error: *vm.disks: 257 disks, more than the 256 lsm migrates*"
+    [[ -z "$(ls -A "$DST/img")" && ! -e "$DST/qemu" && ! -e "$DST/lsm/vm.state.json" ]]
+}
+
+@test "receive refuses disks whose sizes add up past 64 bits instead of wrapping" {
+    run -1 --separate-stderr lsm-dmstate receive --run-dir "$DST" \
+        < <(vm_message 256 $((1 << 56)) $((1 << 56)) "$DST/img")
+    only_line_is "$stderr" "lsm-dmstate: error: *the disks on $DST/img: *overflows 64 bits*"
+    [[ -z "$(ls -A "$DST/img")" && ! -e "$DST/qemu" && ! -e "$DST/lsm/vm.state.json" ]]
+}

@@ -88,3 +88,12 @@ teardown() { cleanup_run; }
     only_line_is "$stderr" "lsm-mirror: error: $T/lsm/vm.state.json: JSON nested deeper than 128 levels*"
     [[ -z "$output" && ! -e "$T/lsm/vm.nbd" ]]
 }
+
+@test "send refuses more exports than lsm migrates and starts nothing" {
+    make_scratch T
+    jq -cn '{lsm: 1, type: "exports", socket: "/s",
+             exports: [range(257) | {key: "d\(.)", export: "lsm-\(.)", socket: "/s"}]}' >"$T/exports.json"
+    run -1 --separate-stderr lsm-mirror send vm --run-dir "$T" --socket /nonexistent <"$T/exports.json"
+    only_line_is "$stderr" "lsm-mirror: error: *exports: 257 exports, more than the 256 disks lsm migrates*"
+    [[ ! -e "$T/lsm/vm.source.json" ]]
+}

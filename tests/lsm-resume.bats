@@ -159,3 +159,13 @@ teardown() { cleanup_run; }
     [[ "$stderr" == *"pid $pid is not the destination QEMU of vm any more"*"leaving it alone"* ]]
     kill -0 "$pid"
 }
+
+@test "receive --rollback refuses a state file whose pid is no pid, signalling nothing" {
+    make_scratch T
+    install -d -m 700 "$T/lsm"
+    # 2^32-1 as a pid_t is -1: kill(-1) would signal every process.
+    printf '{"name":"vm","backend":"qemu","qmp":"","qemu_pid":4294967295,"xen_config":"","nbd_pids":[],"was_running":true,"created":[],"disks":[]}\n' \
+        >"$T/lsm/vm.state.json"
+    run -1 --separate-stderr lsm-resume receive vm --rollback --run-dir "$T"
+    only_line_is "$stderr" "lsm-resume: error: *$T/lsm/vm.state.json: qemu_pid holds a non-pid; not signalling anything*"
+}

@@ -4,6 +4,7 @@
 
 #include "core/util.hpp"
 #include "json/json.hpp"
+#include "proto/limits.hpp"
 #include "vm/names.hpp"
 #include "vm/state_file.hpp"
 
@@ -74,7 +75,9 @@ std::optional<SourceState> load_source_state(const std::string& run, const std::
     s.disks.emplace_back(k.GetString());
   }
   s.mirrored = json::bool_at(d, "mirrored", path);
-  s.mirrors = static_cast<int>(json::u64_at(d, "mirrors", path));
+  std::uint64_t mirrors = json::u64_at(d, "mirrors", path);
+  if (mirrors > proto::kMaxDisks) throw Error(path + ": mirrors " + std::to_string(mirrors) + " is not a disk count");
+  s.mirrors = static_cast<int>(mirrors);
   s.go = json::bool_at(d, "go", path);
   return s;
 }

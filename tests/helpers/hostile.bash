@@ -23,3 +23,15 @@ only_line_is() {
     # shellcheck disable=SC2053 # $2 is a glob, by design
     (($(wc -l <<<"$1") == 1)) && [[ "$1" == $2 ]]
 }
+
+# vm_message COUNT VIRTUAL ALLOCATED DIR: a "vm" message of COUNT raw disks
+# of those sizes, with images DIR/dN.raw. Built as text: jq would round
+# sizes past 2^53.
+vm_message() {
+    local count="$1" virtual="$2" allocated="$3" dir="$4" i disks=""
+    for ((i = 0; i < count; i++)); do
+        disks+="${disks:+,}{\"key\":\"d$i\",\"node\":\"n$i\",\"file\":\"$dir/d$i.raw\",\"format\":\"raw\","
+        disks+="\"virtual_size\":$virtual,\"allocated\":$allocated,\"shared\":false}"
+    done
+    printf '{"lsm":1,"type":"vm","name":"vm","backend":"qemu","config":{"argv":["qemu-system-x86_64"],"qmp":"/x","running":true},"disks":[%s]}\n' "$disks"
+}
