@@ -50,9 +50,9 @@ bool alive(pid_t pid) {
 
 void stop_qemu(const vm::DestState& s) {
   if (s.qemu_pid <= 0 || !alive(s.qemu_pid)) return;
-  // Only this migration's QEMU may be stopped: a pid from the state file
-  // may have been reused by now. Its QMP socket is on its command line.
-  // Signal 0 only checks, and says why a process that is not ours is left alone.
+  // Only this migration's QEMU, whose command line names its QMP socket,
+  // may be stopped: the pid may have been reused by now. Signal 0 only
+  // checks, and says why a process that is not ours is left alone.
   std::string what = "the destination QEMU of " + s.name;
   if (!signal_own(s.qemu_pid, s.qmp, 0, what)) return;
   try {
