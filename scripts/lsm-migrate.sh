@@ -101,7 +101,10 @@ domain="$1"
 host="$2"
 [[ "$domain" =~ ^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$ ]] ||
     die_usage "invalid domain name '$domain'"
-[[ -n "$host" && "$host" != -* ]] || die_usage "invalid host '$host'"
+# HOST reaches ssh as an argument after "--", never as an option, and goes
+# into messages and the summary: no leading '-', no control characters.
+[[ -n "$host" && "$host" != -* && "$host" != *[[:cntrl:]]* ]] ||
+    die_usage "invalid host $(printf '%q' "$host"): a host name must not start with '-' or hold control characters"
 [[ -z "$bandwidth" || "$bandwidth" =~ ^[0-9]+([.][0-9]+)?$ ]] ||
     die_usage "--bandwidth wants MiB/s, got '$bandwidth'"
 [[ "$downtime" =~ ^[1-9][0-9]*$ ]] || die_usage "--downtime wants milliseconds, got '$downtime'"
@@ -131,6 +134,24 @@ be=(--backend "$backend")
 rdir=(--run-dir "$run_dir")
 rrdir=(--run-dir "$remote_run_dir")
 
+# The run directories hold what the tools trust, so they must be ours
+# alone, as the tools check too (lib/core/private_dir.hpp): made 0700, or
+# refused with the fix when a symlink, another user's or writable by others.
+private_dir() {
+    local d="$1" why="" fix=""
+    [[ -e "$d" || -L "$d" ]] || mkdir -m 700 "$d"
+    if [[ -L "$d" || ! -d "$d" ]]; then
+        why="is not a directory (a symbolic link?)" fix="replace it with a directory"
+    elif [[ ! -O "$d" ]]; then
+        why="belongs to another user" fix="run: chown $(id -u) $d"
+    elif (((8#$(stat -c %a "$d") & 8#022) != 0)); then
+        why="is writable by group or others" fix="run: chmod go-w $d"
+    fi
+    [[ -z "$why" ]] && return
+    say "run directory $d $why, so others could plant files lsm trusts; $fix, or use another --run-dir"
+    exit 1
+}
+
 # One lsm-migrate.sh per domain on this host, for the whole run (the tools
 # inherit the lock; the ssh master must not, it may outlive us). A dry run
 # changes nothing, not even this.
@@ -138,9 +159,14 @@ if ((dry_run)); then
     exec {lock_fd}</dev/null
 else
     for d in "$run_dir" "$run_dir/lsm"; do
-        [[ -d "$d" ]] || mkdir -m 700 "$d"
+        private_dir "$d"
     done
-    exec {lock_fd}>"$run_dir/lsm/$domain.migrate.lock"
+    lock_file="$run_dir/lsm/$domain.migrate.lock"
+    if [[ -L "$lock_file" ]]; then
+        say "$lock_file is a symbolic link, which lsm never makes; not following it (remove it)"
+        exit 1
+    fi
+    exec {lock_fd}>"$lock_file"
     if ! flock -n "$lock_fd"; then
         say "another lsm-migrate.sh is working on $domain on this host; wait for it to end"
         exit 1
@@ -206,6 +232,36 @@ stop_job() {
     kill -TERM -- "-$job_pid" 2>/dev/null || true
     wait "$job_pid" 2>/dev/null || true
     job_pid=
+}
+
+# JSON this script writes itself (RFC 8259): a value can neither leave its
+# string (quotes, backslashes and control characters are escaped) nor make
+# a number empty or malformed (null instead).
+json_string() {
+    local LC_ALL=C
+    local s="$1" out="" c i
+    for ((i = 0; i < ${#s}; i++)); do
+        c="${s:i:1}"
+        case "$c" in
+            '"' | \\) out+="\\$c" ;;
+            [[:cntrl:]]) out+="$(printf '\\u%04x' "'$c")" ;;
+            *) out+="$c" ;;
+        esac
+    done
+    printf '"%s"' "$out"
+}
+json_number() {
+    if [[ "$1" =~ ^-?(0|[1-9][0-9]*)([.][0-9]+)?$ ]]; then printf '%s' "$1"; else printf null; fi
+}
+# summary_json KEY NUMBER...: the --json summary line (docs/protocol.md 3.7).
+summary_json() {
+    local out
+    out="{\"lsm\":1,\"type\":\"summary\",\"domain\":$(json_string "$domain"),\"host\":$(json_string "$host"),\"ok\":true"
+    while (($# >= 2)); do
+        out+=",\"$1\":$(json_number "$2")"
+        shift 2
+    done
+    printf '%s}\n' "$out"
 }
 
 now() { printf '%s\n' "$EPOCHREALTIME"; }
@@ -381,10 +437,10 @@ downtime_ms="$(awk -v a="$paused_at" -v b="$resumed_at" \
     'BEGIN { if (a > 0 && b > 0) printf "%d", (b - a) * 1000; else print -1 }')"
 total="$(elapsed "$t_start" "$t_end")"
 if ((${#json[@]})); then
-    printf '{"lsm":1,"type":"summary","domain":"%s","host":"%s","ok":true,"prepare_s":%s,"mirror_s":%s,"ram_s":%s,"resume_s":%s,"total_s":%s,"disk_bytes":%s,"ram_bytes":%s,"downtime_ms":%s}\n' \
-        "$domain" "$host" "$(elapsed "$t_start" "$t_prepared")" "$(elapsed "$t_prepared" "$t_mirrored")" \
-        "$(elapsed "$t_mirrored" "$t_streamed")" "$(elapsed "$t_streamed" "$t_end")" "$total" \
-        "$disk_bytes" "$ram_bytes" "$downtime_ms"
+    summary_json prepare_s "$(elapsed "$t_start" "$t_prepared")" \
+        mirror_s "$(elapsed "$t_prepared" "$t_mirrored")" \
+        ram_s "$(elapsed "$t_mirrored" "$t_streamed")" resume_s "$(elapsed "$t_streamed" "$t_end")" \
+        total_s "$total" disk_bytes "$disk_bytes" ram_bytes "$ram_bytes" downtime_ms "$downtime_ms"
 else
     cat <<EOF
 $domain migrated to $host

@@ -6,6 +6,7 @@ setup() {
     load helpers/common
     load helpers/blank_vm
     load helpers/local_pair
+    load helpers/hostile
     local_pair_images
 }
 
@@ -123,4 +124,82 @@ describe_vm() {
     run -2 lsm-dmstate receive --run-dir "$DST" \
         <<<'{"lsm":1,"type":"vm","name":"../x","backend":"qemu","config":{},"disks":[]}'
     [[ "$output" == *"invalid domain name"* ]]
+}
+
+@test "receive refuses deeply nested JSON with one line, creating nothing" {
+    run -1 --separate-stderr lsm-dmstate receive --run-dir "$DST" < <(deep_json)
+    only_line_is "$stderr" "lsm-dmstate: error: message: JSON nested deeper than 128 levels*"
+    [[ -z "$output" && -z "$(ls -A "$DST/img")" && ! -e "$DST/qemu" ]]
+    [[ ! -e "$DST/lsm/vm.state.json" ]]
+}
+
+@test "send refuses a QMP reply nested too deep, recording nothing" {
+    install -d -m 700 "$SRC/qemu"
+    deep_json >"$T/greeting"
+    fake_qmp "$SRC/qemu/vm.qmp" "$T/greeting"
+    run -1 --separate-stderr lsm-dmstate send vm --run-dir "$SRC"
+    only_line_is "$stderr" "lsm-dmstate: error: *QMP socket $SRC/qemu/vm.qmp: JSON nested deeper than 128 levels*"
+    [[ -z "$output" && ! -e "$SRC/lsm/vm.source.json" ]]
+}
+
+@test "receive refuses a run directory others can write, creating nothing" {
+    install -d -m 700 "$DST/lsm"
+    chmod 777 "$DST/lsm"
+    run -1 --separate-stderr lsm-dmstate receive --run-dir "$DST" \
+        <<<'{"lsm":1,"type":"vm","name":"vm","backend":"qemu","config":{"argv":["qemu-system-x86_64"],"qmp":"/x","running":true},"disks":[]}'
+    only_line_is "$stderr" "lsm-dmstate: error: run directory $DST/lsm is writable by group or others (mode 0777)*chmod go-w $DST/lsm*"
+    [[ -z "$(ls -A "$DST/lsm")" && -z "$(ls -A "$DST/img")" && ! -e "$DST/qemu" ]]
+}
+
+@test "receive takes a QEMU whose monitor is busy for a live one: refused, its socket kept" {
+    install -d -m 700 "$DST/qemu"
+    # A listener that never accepts, as a QEMU busy with another monitor client.
+    python3 -c 'import socket, sys, time
+s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(0); time.sleep(300)' \
+        "$DST/qemu/vm.qmp" 3>&- &
+    cleanup_push kill "$!"
+    wait_until 5 test -S "$DST/qemu/vm.qmp"
+    run -1 --separate-stderr lsm-dmstate receive --run-dir "$DST" \
+        <<<'{"lsm":1,"type":"vm","name":"vm","backend":"qemu","config":{"argv":["qemu-system-x86_64"],"qmp":"/x","running":true},"disks":[]}'
+    only_line_is "$stderr" "lsm-dmstate: error: *domain 'vm' already runs on the destination (a QEMU listens on $DST/qemu/vm.qmp)*"
+    [[ -S "$DST/qemu/vm.qmp" && ! -e "$DST/lsm/vm.state.json" ]]
+}
+
+@test "send refuses a writable removable medium, naming it, and records nothing" {
+    qemu-img create -q -f raw "$T/stick.raw" 1M
+    blank_vm_start vm "$SRC" "${DISK_ARGS[@]}" -device usb-ehci \
+        -drive "file=$T/stick.raw,format=raw,if=none,id=stick" -device usb-storage,drive=stick,removable=on
+    run -1 --separate-stderr lsm-dmstate send vm --run-dir "$SRC"
+    only_line_is "$stderr" "lsm-dmstate: error: *disk stick ($T/stick.raw) is a writable removable medium*eject it*"
+    [[ -z "$output" && ! -e "$SRC/lsm/vm.source.json" ]]
+}
+
+@test "send -v says which read-only and empty drives it does not copy" {
+    qemu-img create -q -f raw "$T/cd.raw" 1M
+    blank_vm_start vm "$SRC" "${DISK_ARGS[@]}" \
+        -drive "file=$T/cd.raw,format=raw,if=none,id=cd,media=cdrom" -device ide-cd,drive=cd \
+        -drive if=none,id=empty,media=cdrom -device ide-cd,drive=empty
+    run -0 --separate-stderr lsm-dmstate send vm --run-dir "$SRC" --dry-run -v
+    [[ "$stderr" == *"disk cd ($T/cd.raw): read-only removable medium, not copied"* ]]
+    [[ "$stderr" == *"drive empty: no medium, nothing to copy"* ]]
+}
+
+@test "receive refuses a disk size no disk has, creating nothing" {
+    run -1 --separate-stderr lsm-dmstate receive --run-dir "$DST" \
+        < <(vm_message 1 18446744073709551615 4096 "$DST/img")
+    only_line_is "$stderr" "lsm-dmstate: error: *vm.disks?0?.virtual_size: 18446744073709551615 bytes is more than any disk lsm copies*"
+    [[ -z "$(ls -A "$DST/img")" && ! -e "$DST/qemu" && ! -e "$DST/lsm/vm.state.json" ]]
+}
+
+@test "receive refuses more disks than lsm migrates, creating nothing" {
+    run -1 --separate-stderr lsm-dmstate receive --run-dir "$DST" < <(vm_message 257 1048576 4096 "$DST/img")
+    only_line_is "$stderr" "lsm-dmstate: error: *vm.disks: 257 disks, more than the 256 lsm migrates*"
+    [[ -z "$(ls -A "$DST/img")" && ! -e "$DST/qemu" && ! -e "$DST/lsm/vm.state.json" ]]
+}
+
+@test "receive refuses disks whose sizes add up past 64 bits instead of wrapping" {
+    run -1 --separate-stderr lsm-dmstate receive --run-dir "$DST" \
+        < <(vm_message 256 $((1 << 56)) $((1 << 56)) "$DST/img")
+    only_line_is "$stderr" "lsm-dmstate: error: *the disks on $DST/img: *overflows 64 bits*"
+    [[ -z "$(ls -A "$DST/img")" && ! -e "$DST/qemu" && ! -e "$DST/lsm/vm.state.json" ]]
 }

@@ -62,3 +62,55 @@ teardown() { cleanup_run; }
     run -1 "$T/usr/bin/lsm-migrate.sh" -s '' --run-dir "$T" nosuchvm true
     [[ "$output" == *"unknown domain 'nosuchvm'"* ]]
 }
+
+@test "a run directory others can write is refused with one line, before anything starts" {
+    make_scratch T
+    install -d -m 777 "$T/run"
+    chmod 777 "$T/run"
+    run -1 --separate-stderr lsm-migrate.sh -s '' --run-dir "$T/run" vm true
+    [[ "$stderr" == "lsm-migrate: run directory $T/run is writable by group or others"*"chmod go-w $T/run"* ]]
+    (($(wc -l <<<"$stderr") == 1))
+    [[ -z "$(ls -A "$T/run")" ]]
+}
+
+@test "a symlinked run directory is refused, and nothing is made where it points" {
+    make_scratch T
+    mkdir -m 700 "$T/run" "$T/elsewhere"
+    ln -s "$T/elsewhere" "$T/run/lsm"
+    run -1 --separate-stderr lsm-migrate.sh -s '' --run-dir "$T/run" vm true
+    [[ "$stderr" == "lsm-migrate: run directory $T/run/lsm is not a directory (a symbolic link?)"* ]]
+    [[ -z "$(ls -A "$T/elsewhere")" ]]
+}
+
+@test "a host starting with '-' or holding control characters is a usage error" {
+    run -2 --separate-stderr lsm-migrate.sh vm -oProxyCommand=touch
+    [[ "$stderr" == *"invalid host -oProxyCommand=touch: a host name must not start with '-'"* ]]
+    run -2 --separate-stderr lsm-migrate.sh vm $'dst\n{"ok":false}'
+    [[ "$stderr" == *"invalid host"* ]]
+}
+
+@test "every ssh command line puts -- before HOST" {
+    load helpers/fake_tools
+    make_scratch T
+    fake_tools_install "$T/bin"
+    export FAKE_SSH_LOG="$T/ssh.log" FAKE_REPORT='{"lsm":1,"type":"result","phase":"ram","ok":true}'
+    run -0 "$T/bin/lsm-migrate.sh" -s "$T/bin/fake-ssh" --run-dir "$T/run" vm dst1
+    # master, mirror receive, forward, ..., resume, exit: each ends "-- dst1 [COMMAND]"
+    (($(wc -l <"$T/ssh.log") >= 8))
+    grep -q -- '-O forward ' "$T/ssh.log" && grep -q -- '-O exit ' "$T/ssh.log" && grep -q -- ' -N ' "$T/ssh.log"
+    run -1 grep -v -- ' -- dst1 ' "$T/ssh.log"
+}
+
+@test "the --json summary escapes the host and turns missing numbers into null" {
+    load helpers/fake_tools
+    make_scratch T
+    fake_tools_install "$T/bin"
+    local host='d"st\1,"ok":false,"x":"'
+    # The destination's answers lack disk_bytes and hold a malformed ram_bytes.
+    export FAKE_SSH_LOG="$T/ssh.log" \
+        FAKE_REPORT='{"lsm":1,"type":"result","phase":"ram","ok":true,"ram_bytes":"1.2.3","paused_at":"0.000000"}'
+    run -0 --separate-stderr "$T/bin/lsm-migrate.sh" -s "$T/bin/fake-ssh" --json --run-dir "$T/run" vm "$host"
+    jq -e --arg h "$host" '.type == "summary" and .host == $h and .ok == true and (has("x") | not)
+        and .disk_bytes == null and .ram_bytes == null and .downtime_ms == -1
+        and (.total_s | type) == "number"' <<<"$output"
+}

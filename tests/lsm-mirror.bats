@@ -6,6 +6,7 @@ setup() {
     load helpers/common
     load helpers/blank_vm
     load helpers/local_pair
+    load helpers/hostile
 }
 
 teardown() { cleanup_run; }
@@ -70,4 +71,29 @@ teardown() { cleanup_run; }
     run -1 lsm-mirror send vm --run-dir "$SRC" --socket "$T/nothing.sock" <"$T/exports.json"
     [[ "$output" == *"disk da: connecting to the destination's NBD export"* ]]
     run -0 vm_running vm "$SRC"
+}
+
+@test "send refuses deeply nested JSON with one line and starts nothing" {
+    make_scratch T
+    run -1 --separate-stderr lsm-mirror send vm --run-dir "$T" --socket /nonexistent < <(deep_json)
+    only_line_is "$stderr" "lsm-mirror: error: message: JSON nested deeper than 128 levels*"
+    [[ ! -e "$T/lsm/vm.source.json" ]]
+}
+
+@test "receive refuses a state file nested too deep, naming it" {
+    make_scratch T
+    install -d -m 700 "$T/lsm"
+    deep_json >"$T/lsm/vm.state.json"
+    run -1 --separate-stderr lsm-mirror receive vm --run-dir "$T"
+    only_line_is "$stderr" "lsm-mirror: error: $T/lsm/vm.state.json: JSON nested deeper than 128 levels*"
+    [[ -z "$output" && ! -e "$T/lsm/vm.nbd" ]]
+}
+
+@test "send refuses more exports than lsm migrates and starts nothing" {
+    make_scratch T
+    jq -cn '{lsm: 1, type: "exports", socket: "/s",
+             exports: [range(257) | {key: "d\(.)", export: "lsm-\(.)", socket: "/s"}]}' >"$T/exports.json"
+    run -1 --separate-stderr lsm-mirror send vm --run-dir "$T" --socket /nonexistent <"$T/exports.json"
+    only_line_is "$stderr" "lsm-mirror: error: *exports: 257 exports, more than the 256 disks lsm migrates*"
+    [[ ! -e "$T/lsm/vm.source.json" ]]
 }

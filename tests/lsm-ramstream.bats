@@ -6,6 +6,7 @@ setup() {
     load helpers/common
     load helpers/blank_vm
     load helpers/local_pair
+    load helpers/hostile
 }
 
 teardown() { cleanup_run; }
@@ -71,4 +72,11 @@ teardown() { cleanup_run; }
     [[ "$stderr" == "lsm-ramstream: error: libxl stream on stdin: not a libxl stream"* ]]
     run -1 --separate-stderr lsm-ramstream check < <(printf 'LibxlFmt\0\0\0\2\0\0\0\0')
     [[ "$stderr" == *"libxl stream ended inside a record header"* ]]
+}
+
+@test "receive refuses deeply nested JSON with one line" {
+    make_scratch T
+    run -1 --separate-stderr lsm-ramstream receive vm --run-dir "$T" < <(deep_json)
+    only_line_is "$stderr" "lsm-ramstream: error: message: JSON nested deeper than 128 levels*"
+    [[ -z "$output" && ! -e "$T/qemu" ]]
 }

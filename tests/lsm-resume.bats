@@ -6,6 +6,7 @@ setup() {
     load helpers/common
     load helpers/blank_vm
     load helpers/local_pair
+    load helpers/hostile
 }
 
 teardown() { cleanup_run; }
@@ -121,4 +122,50 @@ teardown() { cleanup_run; }
     run -0 lsm-resume receive vm --release --run-dir "$DST"
     run -1 vm_running vm "$DST"
     lsm-dmstate send vm --run-dir "$DST" --dry-run | grep -q '"running":false'
+}
+
+@test "receive refuses a state file nested too deep and deletes nothing" {
+    make_scratch T
+    install -d -m 700 "$T/lsm"
+    deep_json >"$T/lsm/vm.state.json"
+    for flag in "" --rollback; do
+        run -1 --separate-stderr lsm-resume receive vm --run-dir "$T" $flag
+        only_line_is "$stderr" "lsm-resume: error: *$T/lsm/vm.state.json: JSON nested deeper than 128 levels*"
+        [[ -z "$output" && -s "$T/lsm/vm.state.json" && ! -e "$T/lsm/vm.committed" ]]
+    done
+}
+
+@test "receive --rollback refuses a state file that is a symlink and deletes nothing" {
+    make_scratch T
+    install -d -m 700 "$T/lsm"
+    echo precious >"$T/image"
+    printf '{"name":"vm","backend":"qemu","qmp":"","qemu_pid":0,"xen_config":"","nbd_pids":[],"was_running":true,"created":["%s"],"disks":[]}\n' \
+        "$T/image" >"$T/planted.json"
+    ln -s "$T/planted.json" "$T/lsm/vm.state.json"
+    run -1 --separate-stderr lsm-resume receive vm --rollback --run-dir "$T"
+    only_line_is "$stderr" "lsm-resume: error: *$T/lsm/vm.state.json is a symbolic link*"
+    [[ "$(cat "$T/image")" == precious && -L "$T/lsm/vm.state.json" ]]
+}
+
+@test "receive --rollback leaves alone a pid from the state file that is not its QEMU" {
+    make_scratch T
+    install -d -m 700 "$T/lsm"
+    sleep 300 &
+    local pid=$!
+    cleanup_push kill "$pid"
+    printf '{"name":"vm","backend":"qemu","qmp":"%s","qemu_pid":%d,"xen_config":"","nbd_pids":[],"was_running":true,"created":[],"disks":[]}\n' \
+        "$T/qemu/vm.qmp" "$pid" >"$T/lsm/vm.state.json"
+    run -0 --separate-stderr lsm-resume receive vm --rollback --run-dir "$T"
+    [[ "$stderr" == *"pid $pid is not the destination QEMU of vm any more"*"leaving it alone"* ]]
+    kill -0 "$pid"
+}
+
+@test "receive --rollback refuses a state file whose pid is no pid, signalling nothing" {
+    make_scratch T
+    install -d -m 700 "$T/lsm"
+    # 2^32-1 as a pid_t is -1: kill(-1) would signal every process.
+    printf '{"name":"vm","backend":"qemu","qmp":"","qemu_pid":4294967295,"xen_config":"","nbd_pids":[],"was_running":true,"created":[],"disks":[]}\n' \
+        >"$T/lsm/vm.state.json"
+    run -1 --separate-stderr lsm-resume receive vm --rollback --run-dir "$T"
+    only_line_is "$stderr" "lsm-resume: error: *$T/lsm/vm.state.json: qemu_pid holds a non-pid; not signalling anything*"
 }

@@ -12,6 +12,7 @@
 #include "core/error.hpp"
 #include "core/fd_io.hpp"
 #include "core/unique_fd.hpp"
+#include "core/util.hpp"
 
 extern char** environ;
 
@@ -63,8 +64,7 @@ Subprocess Subprocess::spawn(const std::vector<std::string>& argv,
 
 Subprocess Subprocess::spawn_detached(const std::vector<std::string>& argv,
                                       const std::string& log) {
-  UniqueFd log_fd(::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
-  if (!log_fd) throw SystemError("opening " + log, errno);
+  UniqueFd log_fd = open_private_log(log);
   SpawnOptions o;
   o.stdout_fd = log_fd.get();
   o.stderr_fd = log_fd.get();

@@ -43,13 +43,22 @@ void sync_parent(const std::string& path) {
 
 }  // namespace
 
+UniqueFd create_private_file(const std::string& path) {
+  remove_file(path);
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
+  if (!fd) throw SystemError("creating " + path, errno);
+  return fd;
+}
+
+UniqueFd open_private_log(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600));
+  if (!fd) throw SystemError("opening " + path, errno);
+  return fd;
+}
+
 void write_file_atomically(const std::string& path, const std::string& content) {
   std::string tmp = path + ".tmp";
-  {
-    UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600));
-    if (!fd) throw SystemError("writing " + tmp, errno);
-    write_and_sync(fd.get(), content, tmp);
-  }
+  write_and_sync(create_private_file(tmp).get(), content, tmp);
   if (::rename(tmp.c_str(), path.c_str()) < 0) throw SystemError("renaming " + tmp, errno);
   sync_parent(path);
 }

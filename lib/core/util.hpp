@@ -6,12 +6,22 @@
 #include <cstdint>
 #include <string>
 
+#include "core/unique_fd.hpp"
+
 namespace lsm {
 
 bool path_exists(const std::string& path);
 
 // Removes path; a path that is already gone is not an error.
 void remove_file(const std::string& path);
+
+// A new file of ours for writing, mode 0600: never through a symlink, never
+// an existing file (O_EXCL|O_NOFOLLOW). A leftover at path, say from a run
+// that crashed, is removed first: unlink does not follow a planted symlink.
+UniqueFd create_private_file(const std::string& path);
+
+// Opens a log to append to (created 0600), never through a symlink.
+UniqueFd open_private_log(const std::string& path);
 
 // Replaces path with content (mode 0600): written aside, fsynced and
 // renamed, so a crash leaves the old file or the new one, never half.

@@ -1,6 +1,8 @@
 #include "json/json.hpp"
 
 #include <rapidjson/error/en.h>
+#include <rapidjson/memorystream.h>
+#include <rapidjson/encodedstream.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
@@ -16,17 +18,68 @@ std::string join(const std::string& path, const char* key) {
   throw JsonError(where + ": expected " + want);
 }
 
+// The reader's events, passed on to the document being built until the
+// nesting gets deeper than kMaxDepth.
+class DepthLimited {
+ public:
+  explicit DepthLimited(Document& d) : d_(d) {}
+  bool too_deep() const { return too_deep_; }
+
+  bool Null() { return d_.Null(); }
+  bool Bool(bool b) { return d_.Bool(b); }
+  bool Int(int i) { return d_.Int(i); }
+  bool Uint(unsigned i) { return d_.Uint(i); }
+  bool Int64(std::int64_t i) { return d_.Int64(i); }
+  bool Uint64(std::uint64_t i) { return d_.Uint64(i); }
+  bool Double(double x) { return d_.Double(x); }
+  bool RawNumber(const char* s, rapidjson::SizeType n, bool copy) { return d_.RawNumber(s, n, copy); }
+  bool String(const char* s, rapidjson::SizeType n, bool copy) { return d_.String(s, n, copy); }
+  bool Key(const char* s, rapidjson::SizeType n, bool copy) { return d_.Key(s, n, copy); }
+  bool StartObject() { return enter() && d_.StartObject(); }
+  bool EndObject(rapidjson::SizeType n) { return leave() && d_.EndObject(n); }
+  bool StartArray() { return enter() && d_.StartArray(); }
+  bool EndArray(rapidjson::SizeType n) { return leave() && d_.EndArray(n); }
+
+ private:
+  bool enter() {
+    too_deep_ = ++depth_ > kMaxDepth;
+    return !too_deep_;
+  }
+  bool leave() {
+    --depth_;
+    return true;
+  }
+
+  Document& d_;
+  unsigned depth_ = 0;
+  bool too_deep_ = false;
+};
+
 }  // namespace
 
 Document parse(std::string_view text, const std::string& what) {
   Document d;
+  rapidjson::MemoryStream bytes(text.data(), text.size());
+  rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> in(bytes);
+  rapidjson::Reader reader;
+  DepthLimited limit(d);
+  rapidjson::ParseResult result;
+  // Iterative: the recursive parser overflows the stack on deep input.
   // Trailing garbage after the value is a parse error without
   // kParseStopWhenDoneFlag; invalid UTF-8 is rejected too.
-  d.Parse<rapidjson::kParseValidateEncodingFlag>(text.data(), text.size());
-  if (d.HasParseError())
-    throw JsonError(what + ": not valid JSON at byte " +
-                    std::to_string(d.GetErrorOffset()) + ": " +
-                    rapidjson::GetParseError_En(d.GetParseError()));
+  auto events = [&](Document&) {
+    result = reader.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag>(
+        in, limit);
+    return !result.IsError();
+  };
+  d.Populate(events);
+  if (limit.too_deep())
+    throw JsonError(what + ": JSON nested deeper than " + std::to_string(kMaxDepth) +
+                    " levels at byte " + std::to_string(result.Offset()) +
+                    " (nothing lsm reads nests that deep: refused)");
+  if (result.IsError())
+    throw JsonError(what + ": not valid JSON at byte " + std::to_string(result.Offset()) + ": " +
+                    rapidjson::GetParseError_En(result.Code()));
   return d;
 }
 

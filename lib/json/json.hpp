@@ -22,6 +22,12 @@ class JsonError : public Error {
   using Error::Error;
 };
 
+// Deepest nesting parse accepts. Our own code and RapidJSON's writer walk
+// documents recursively, so depth must be bounded before they see one;
+// real QMP replies and lsm messages nest a dozen levels at most.
+inline constexpr unsigned kMaxDepth = 128;
+
+// Parses without recursion; input nested deeper than kMaxDepth is refused.
 Document parse(std::string_view text, const std::string& what);
 std::string to_string(const Value& v);
 

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <map>
 
+#include "core/checked.hpp"
 #include "core/error.hpp"
 #include "core/subprocess.hpp"
 #include "core/util.hpp"
@@ -45,12 +46,12 @@ void check_space(const std::vector<std::pair<proto::Disk, std::string>>& targets
                   " does not exist on the destination (create it, or use --map)");
     auto& n = need[st.st_dev];
     n.first = dir;
-    n.second += disk.allocated;
+    n.second = checked_add(n.second, disk.allocated, "the disks on " + dir);
   }
   for (const auto& [dev, n] : need) {
     struct statvfs vfs;
     if (::statvfs(n.first.c_str(), &vfs) < 0) throw SystemError("statvfs " + n.first, errno);
-    std::uint64_t avail = static_cast<std::uint64_t>(vfs.f_bavail) * vfs.f_frsize;
+    std::uint64_t avail = checked_mul(vfs.f_bavail, vfs.f_frsize, "free space in " + n.first);
     if (avail < n.second)
       throw Error("not enough space in " + n.first + ": the disks need " +
                   format_bytes(n.second) + ", " + format_bytes(avail) + " free");

@@ -1,12 +1,9 @@
 #include "phases/ramstream.hpp"
 
-#include <fcntl.h>
-
 #include <chrono>
 
 #include "core/log.hpp"
 #include "core/signals.hpp"
-#include "core/unique_fd.hpp"
 #include "core/util.hpp"
 #include "mirror/driver.hpp"
 #include "phases/resume.hpp"
@@ -40,9 +37,7 @@ backend::DiskHooks disk_hooks(const std::vector<std::string>& mirrors,
 }
 
 void append_report(const std::string& path, const proto::Message& m) {
-  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
-  if (!fd) throw SystemError("opening " + path, errno);
-  write_all(fd.get(), proto::encode(m) + "\n", path);
+  write_all(open_private_log(path).get(), proto::encode(m) + "\n", path);
 }
 
 // The source's half of the commit, once the stream is out: everything up to

@@ -1,6 +1,20 @@
 #include "proto/disk.hpp"
 
+#include "proto/limits.hpp"
+
 namespace lsm::proto {
+
+namespace {
+
+std::uint64_t size_at(const json::Value& v, const char* key, const std::string& path) {
+  std::uint64_t n = json::u64_at(v, key, path);
+  if (n > kMaxDiskBytes)
+    throw Error(path + "." + key + ": " + std::to_string(n) +
+                " bytes is more than any disk lsm copies (64 PiB); refusing the description");
+  return n;
+}
+
+}  // namespace
 
 json::Value to_json(const Disk& d, json::Allocator& a) {
   json::Value v(rapidjson::kObjectType);
@@ -26,13 +40,16 @@ Disk disk_from_json(const json::Value& v, const std::string& path) {
   d.node = json::string_at(v, "node", path);
   d.file = json::string_at(v, "file", path);
   d.format = json::string_at(v, "format", path);
-  d.virtual_size = json::u64_at(v, "virtual_size", path);
-  d.allocated = json::u64_at(v, "allocated", path);
+  d.virtual_size = size_at(v, "virtual_size", path);
+  d.allocated = size_at(v, "allocated", path);
   d.shared = json::bool_at(v, "shared", path);
   return d;
 }
 
 std::vector<Disk> disks_from_json(const json::Value& array, const std::string& path) {
+  if (array.Size() > kMaxDisks)
+    throw Error(path + ": " + std::to_string(array.Size()) + " disks, more than the " +
+                std::to_string(kMaxDisks) + " lsm migrates; refusing the description");
   std::vector<Disk> out;
   for (rapidjson::SizeType i = 0; i < array.Size(); ++i)
     out.push_back(disk_from_json(array[i], path + "[" + std::to_string(i) + "]"));

@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "proto/limits.hpp"
+
 namespace lsm::proto {
 
 namespace {
@@ -74,7 +76,11 @@ void write_exports(int fd, const Exports& m) {
 Exports read_exports(MessageReader& in) {
   Message m = in.read("exports");
   Exports x{json::string_at(m.doc, "socket", "exports"), {}};
-  for (const auto& v : json::array_at(m.doc, "exports", "exports").GetArray()) {
+  const json::Value& list = json::array_at(m.doc, "exports", "exports");
+  if (list.Size() > kMaxDisks)
+    throw ProtocolError("exports: " + std::to_string(list.Size()) + " exports, more than the " +
+                        std::to_string(kMaxDisks) + " disks lsm migrates");
+  for (const auto& v : list.GetArray()) {
     const json::Value* sock = json::find(v, "socket");
     x.exports.push_back({json::string_at(v, "key", "exports[]"),
                          json::string_at(v, "export", "exports[]"),

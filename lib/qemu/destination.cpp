@@ -9,7 +9,9 @@
 #include <thread>
 
 #include "core/log.hpp"
+#include "core/own_process.hpp"
 #include "core/subprocess.hpp"
+#include "core/unix_socket.hpp"
 #include "core/util.hpp"
 #include "proto/frame.hpp"
 #include "proto/progress.hpp"
@@ -47,20 +49,13 @@ bool alive(pid_t pid) {
   return process_alive(pid);
 }
 
-// Only a process that is this migration's QEMU may be stopped: a pid from
-// the state file may have been reused by now.
-bool is_our_qemu(pid_t pid, const std::string& qmp) {
-  try {
-    for (const auto& a : read_cmdline(pid))
-      if (a.find(qmp) != std::string::npos) return true;
-  } catch (const Error&) {
-    // Gone, or not ours to read.
-  }
-  return false;
-}
-
 void stop_qemu(const vm::DestState& s) {
-  if (s.qemu_pid <= 0 || !alive(s.qemu_pid) || !is_our_qemu(s.qemu_pid, s.qmp)) return;
+  if (s.qemu_pid <= 0 || !alive(s.qemu_pid)) return;
+  // Only this migration's QEMU, whose command line names its QMP socket,
+  // may be stopped: the pid may have been reused by now. Signal 0 only
+  // checks, and says why a process that is not ours is left alone.
+  std::string what = "the destination QEMU of " + s.name;
+  if (!signal_own(s.qemu_pid, s.qmp, 0, what)) return;
   try {
     qmp::Client qmp = qmp::Client::connect(s.qmp, 5s);
     auto status = qmp.execute("query-status");
@@ -72,14 +67,14 @@ void stop_qemu(const vm::DestState& s) {
   } catch (const qmp::QmpError& e) {
     log::info("destination QEMU did not take quit (" + std::string(e.what()) +
               "); terminating it");
-    ::kill(s.qemu_pid, SIGTERM);
+    signal_own(s.qemu_pid, s.qmp, SIGTERM, what);
   } catch (const SystemError& e) {
-    ::kill(s.qemu_pid, SIGTERM);
+    signal_own(s.qemu_pid, s.qmp, SIGTERM, what);
   }
   auto deadline = std::chrono::steady_clock::now() + 10s;
   while (alive(s.qemu_pid)) {
     if (std::chrono::steady_clock::now() > deadline) {
-      ::kill(s.qemu_pid, SIGKILL);
+      signal_own(s.qemu_pid, s.qmp, SIGKILL, what);
       deadline += 10s;
     }
     std::this_thread::sleep_for(50ms);
@@ -118,18 +113,11 @@ std::string plan(const VmRef& vm, const proto::Vm& m, const vm::PathMap& map,
   // Checked first: a refused command line leaves even an old socket alone.
   std::vector<std::string> argv = argv_here(vm, m, map, policy);
   std::string qmp_path = vm::qmp_socket(vm.run_dir, vm.name);
-  if (path_exists(qmp_path)) {
-    bool alive = false;
-    try {
-      qmp::Client::connect(qmp_path, std::chrono::milliseconds(2000));
-      alive = true;
-    } catch (const Error&) {
-      // A stale socket from a dead QEMU: launch() replaces it.
-    }
-    if (alive)
-      throw Error("domain '" + vm.name + "' already runs on the destination (" + qmp_path +
-                  " answers)");
-  }
+  // Only a socket nothing listens on is stale (launch() replaces it): a
+  // QEMU whose monitor is busy does not answer, yet it runs.
+  if (probe_socket(qmp_path) == SocketState::kInUse)
+    throw Error("domain '" + vm.name + "' already runs on the destination (a QEMU listens on " +
+                qmp_path + "); stop it, or roll back the earlier migration");
   std::string text = "destination QEMU:";
   for (const auto& s : argv) text += " " + s;
   return text;
@@ -218,8 +206,8 @@ double resume(const VmRef& vm, const vm::DestState& state) {
 
 void rollback(const VmRef& vm, const vm::DestState& state) {
   stop_qemu(state);
-  remove_file(vm::nbd_socket(vm.run_dir, vm.name));
-  if (!state.qmp.empty()) remove_file(state.qmp);
+  remove_stale_socket(vm::nbd_socket(vm.run_dir, vm.name), "NBD socket");
+  if (!state.qmp.empty()) remove_stale_socket(state.qmp, "QMP socket");
 }
 
 }  // namespace

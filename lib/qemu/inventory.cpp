@@ -4,6 +4,8 @@
 #include <climits>
 #include <cstdlib>
 
+#include "core/log.hpp"
+
 namespace lsm::qemu {
 
 namespace {
@@ -34,15 +36,24 @@ std::vector<proto::Disk> list_disks(qmp::Client& qmp,
     const json::Value& dev = devices[i];
     std::string path = "query-block[" + std::to_string(i) + "]";
     const json::Value* ins = json::find(dev, "inserted");
-    if (!ins) continue;  // empty drive
-    if (json::bool_at(*ins, "ro", path + ".inserted")) continue;
-    if (json::bool_at(dev, "removable", path)) continue;  // CD-ROM and the like
+    if (!ins) {
+      log::info("drive " + json::string_at(dev, "device", path) + ": no medium, nothing to copy");
+      continue;
+    }
+    bool removable = json::bool_at(dev, "removable", path);
     proto::Disk d;
     d.key = key_of(dev, path);
     d.node = json::string_at(*ins, "node-name", path + ".inserted");
     const json::Value& image = json::object_at(*ins, "image", path + ".inserted");
     std::string ipath = path + ".inserted.image";
     d.file = json::string_at(image, "filename", ipath);
+    // Nothing writes to a read-only drive, so the destination may open the
+    // same path; it must be there (the command line names it).
+    if (json::bool_at(*ins, "ro", path + ".inserted")) {
+      log::info("disk " + d.key + " (" + d.file + "): read-only" +
+                (removable ? " removable medium" : "") + ", not copied");
+      continue;
+    }
     d.format = json::string_at(image, "format", ipath);
     d.virtual_size = json::u64_at(image, "virtual-size", ipath);
     const json::Value* actual = json::find(image, "actual-size");
@@ -58,6 +69,13 @@ std::vector<proto::Disk> list_disks(qmp::Client& qmp,
       throw Error("disk " + d.key + ": image name '" + d.file +
                   "' is relative; start QEMU with absolute image paths");
     d.shared = std::find(shared.begin(), shared.end(), canonical(d.file)) != shared.end();
+    // Its medium may have been changed since QEMU started, so the command
+    // line the destination replays may not name it: refused, never left
+    // behind with the guest's writes.
+    if (removable && !d.shared)
+      throw Error("disk " + d.key + " (" + d.file + ") is a writable removable medium, which lsm "
+                  "does not copy; eject it or make it read-only, or pass --shared-disk if both "
+                  "hosts see it");
     if (d.shared) {
       disks.push_back(d);
       continue;

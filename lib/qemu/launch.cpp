@@ -9,6 +9,7 @@
 
 #include "core/error.hpp"
 #include "core/subprocess.hpp"
+#include "core/unix_socket.hpp"
 #include "core/util.hpp"
 #include "qmp/client.hpp"
 
@@ -18,7 +19,7 @@ using namespace std::chrono_literals;
 
 pid_t launch(const std::vector<std::string>& argv, const std::string& qmp_socket,
              const std::string& log) {
-  ::unlink(qmp_socket.c_str());
+  remove_stale_socket(qmp_socket, "QMP socket");
   Subprocess qemu = Subprocess::spawn_detached(argv, log);
   auto deadline = std::chrono::steady_clock::now() + 60s;
   for (;;) {

@@ -6,17 +6,14 @@
 #include <cerrno>
 #include <cstring>
 
+#include "core/unix_socket.hpp"
+
 namespace lsm::qmp {
 
 namespace {
 
 UniqueFd connect_unix(const std::string& path) {
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof addr.sun_path)
-    throw Error("QMP socket path too long (max " +
-                std::to_string(sizeof addr.sun_path - 1) + " bytes): " + path);
-  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  sockaddr_un addr = unix_address(path, "QMP socket");
   UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!fd) throw SystemError("socket", errno);
   if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0)

@@ -1,17 +1,24 @@
 #include "vm/dest_state.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
-
-#include "core/fd_io.hpp"
-#include "core/unique_fd.hpp"
 #include "core/util.hpp"
+#include "proto/limits.hpp"
 #include "proto/message.hpp"
 #include "vm/names.hpp"
+#include "vm/state_file.hpp"
 
 namespace lsm::vm {
+
+namespace {
+
+// A pid, never one that kill() would take for a process group or "all".
+pid_t pid_at(const json::Value* v, const std::string& path, const char* key) {
+  if (!v || !v->IsUint64() || v->GetUint64() > proto::kMaxPid)
+    throw Error(path + ": " + key + " holds a non-pid; not signalling anything (remove the "
+                "file once no QEMU or qemu-nbd of this VM runs)");
+  return static_cast<pid_t>(v->GetUint64());
+}
+
+}  // namespace
 
 void save(const DestState& s) {
   json::Document d(rapidjson::kObjectType);
@@ -33,26 +40,18 @@ void save(const DestState& s) {
 }
 
 DestState load_dest_state(const std::string& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) {
-    if (errno == ENOENT)
-      throw Error("no incoming migration here (" + path + " does not exist)");
-    throw SystemError("reading " + path, errno);
-  }
-  FdReader r(fd.get(), path);
-  auto line = r.read_line(16 * 1024 * 1024, Deadline::never());
-  if (!line) throw Error(path + " is empty");
-  auto d = json::parse(*line, path);
+  auto file = read_state_file(path);
+  if (!file) throw Error("no incoming migration here (" + path + " does not exist)");
+  const json::Document& d = *file;
   DestState s;
   s.path = path;
   s.name = json::string_at(d, "name", "");
   s.backend = json::string_at(d, "backend", "");
   s.qmp = json::string_at(d, "qmp", "");
-  s.qemu_pid = static_cast<pid_t>(json::u64_at(d, "qemu_pid", ""));
+  s.qemu_pid = pid_at(json::find(d, "qemu_pid"), path, "qemu_pid");
   s.xen_config = json::string_at(d, "xen_config", "");
   for (const auto& p : json::array_at(d, "nbd_pids", "").GetArray()) {
-    if (!p.IsUint()) throw Error(path + ": nbd_pids holds a non-pid");
-    s.nbd_pids.push_back(static_cast<pid_t>(p.GetUint()));
+    s.nbd_pids.push_back(pid_at(&p, path, "nbd_pids"));
   }
   s.was_running = json::bool_at(d, "was_running", "");
   const auto& created = json::array_at(d, "created", "");

@@ -1,11 +1,9 @@
 #include "vm/names.hpp"
 
-#include <sys/stat.h>
-
-#include <cerrno>
 #include <cstdlib>
 
 #include "core/error.hpp"
+#include "core/private_dir.hpp"
 
 namespace lsm::vm {
 
@@ -36,9 +34,7 @@ namespace {
 
 std::string private_dir(const std::string& run_dir, const char* sub) {
   std::string dir = run_dir + "/" + sub;
-  for (const auto& d : {run_dir, dir})
-    if (::mkdir(d.c_str(), 0700) < 0 && errno != EEXIST)
-      throw SystemError("creating " + d, errno);
+  for (const auto& d : {run_dir, dir}) ensure_private_dir(d);
   return dir;
 }
 

@@ -16,8 +16,10 @@ void validate_name(const std::string& name);
 std::string run_dir(const std::string& option);
 
 std::string qmp_socket(const std::string& run_dir, const std::string& name);
-std::string lsm_dir(const std::string& run_dir);  // created mode 0700
-std::string qemu_dir(const std::string& run_dir);  // created mode 0700
+// Created mode 0700; an existing one (and RUN) must be ours alone
+// (core/private_dir.hpp).
+std::string lsm_dir(const std::string& run_dir);
+std::string qemu_dir(const std::string& run_dir);
 std::string state_file(const std::string& run_dir, const std::string& name);
 std::string commit_marker(const std::string& run_dir, const std::string& name);
 std::string nbd_socket(const std::string& run_dir, const std::string& name);

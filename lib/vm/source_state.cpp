@@ -1,14 +1,12 @@
 #include "vm/source_state.hpp"
 
-#include <fcntl.h>
-
 #include <cerrno>
 
-#include "core/fd_io.hpp"
-#include "core/unique_fd.hpp"
 #include "core/util.hpp"
 #include "json/json.hpp"
+#include "proto/limits.hpp"
 #include "vm/names.hpp"
+#include "vm/state_file.hpp"
 
 namespace lsm::vm {
 
@@ -79,20 +77,16 @@ void save_source_state(const std::string& run, const std::string& name, const So
 
 std::optional<SourceState> load_source_state(const std::string& run, const std::string& name) {
   std::string path = path_of(run, name);
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
-  if (!fd) {
-    if (errno == ENOENT) return std::nullopt;
-    throw SystemError("reading " + path, errno);
-  }
-  FdReader r(fd.get(), path);
-  auto line = r.read_line(1 << 20, Deadline::never());
-  if (!line) throw Error(path + " is empty");
-  auto d = json::parse(*line, path);
+  auto file = read_state_file(path);
+  if (!file) return std::nullopt;
+  const json::Document& d = *file;
   SourceState s;
   s.was_running = json::bool_at(d, "was_running", path);
   s.disks = strings_at(d, "disks", path);
   s.mirrored = json::bool_at(d, "mirrored", path);
   s.mirrors = strings_at(d, "mirrors", path);
+  if (s.mirrors.size() > proto::kMaxDisks)
+    throw Error(path + ": " + std::to_string(s.mirrors.size()) + " mirrors is not a disk count");
   s.go = json::bool_at(d, "go", path);
   return s;
 }

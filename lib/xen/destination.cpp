@@ -6,6 +6,7 @@
 #include <set>
 
 #include "core/log.hpp"
+#include "core/own_process.hpp"
 #include "core/util.hpp"
 #include "vm/names.hpp"
 #include "xen/backend.hpp"
@@ -74,7 +75,8 @@ void receive_ram(const VmRef& vm, vm::DestState& state, FdReader& in, bool) {
   ro.name = incoming_name(vm.name);
   for (const auto& d : state.disks) ro.disk_paths[d.key] = d.file;
   ro.before_end = [&] {
-    for (pid_t pid : state.nbd_pids) stop_nbd_server(pid, "domain " + vm.name);
+    for (std::size_t i = 0; i < state.nbd_pids.size(); ++i)
+      stop_nbd_server(state.nbd_pids[i], nbd_socket(vm, i), "domain " + vm.name);
     state.nbd_pids.clear();
     save(state);
   };
@@ -128,12 +130,14 @@ void rollback(const VmRef& vm, const vm::DestState& state) {
                                "now, not rolling it back");
     destroy_domain(x, *domid);
   }
-  for (pid_t pid : state.nbd_pids) {
+  // The N-th pid serves the N-th socket (export_disks).
+  for (std::size_t i = 0; i < state.nbd_pids.size(); ++i) {
+    std::string sock = nbd_socket(vm, i);
     try {
-      stop_nbd_server(pid, "rollback of " + vm.name);
+      stop_nbd_server(state.nbd_pids[i], sock, "rollback of " + vm.name);
     } catch (const Error& e) {
       log::error(std::string(e.what()) + "; killing it");
-      ::kill(pid, SIGKILL);
+      signal_own(state.nbd_pids[i], sock, SIGKILL, "the qemu-nbd of " + sock);
     }
   }
   for (std::size_t i = 0; i < state.disks.size(); ++i) remove_file(nbd_socket(vm, i));

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "core/error.hpp"
+#include "core/log.hpp"
 #include "core/subprocess.hpp"
 #include "json/json.hpp"
 
@@ -64,9 +65,21 @@ std::vector<proto::Disk> domain_disks(Libxl& x, std::uint32_t domid, const std::
   for (int i = 0; i < cfg.num_disks; ++i) {
     const libxl_device_disk& d = cfg.disks[i];
     std::string vdev = d.vdev ? d.vdev : "disk" + std::to_string(i);
-    if (d.is_cdrom || d.format == LIBXL_DISK_FORMAT_EMPTY || !d.pdev_path) continue;
+    if (d.format == LIBXL_DISK_FORMAT_EMPTY || !d.pdev_path) {
+      log::info("disk " + vdev + ": no medium, nothing to copy");
+      continue;
+    }
     std::string file = d.pdev_path;
     std::string what = "disk " + vdev + " (" + file + ")";
+    // The guest cannot change a read-only CD-ROM, so the destination may
+    // open the same path; a writable one would be left behind with its writes.
+    if (d.is_cdrom) {
+      if (d.readwrite)
+        throw Error(what + ": a writable CD-ROM, which lsm does not copy; make it read-only "
+                    "(access=ro) or eject it");
+      log::info(what + ": read-only CD-ROM, not copied");
+      continue;
+    }
     if (d.format != LIBXL_DISK_FORMAT_RAW && d.format != LIBXL_DISK_FORMAT_QCOW2)
       throw Error(what + ": format " + format_name(d.format) +
                   " is not supported; convert it to raw or qcow2");

@@ -17,7 +17,7 @@ namespace {
 // file at that path (its holder unlinks it before unlocking).
 UniqueFd take_lock(const std::string& path) {
   for (;;) {
-    UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+    UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
     if (!fd) throw SystemError("opening libxl's QMP lock " + path, errno);
     while (::flock(fd.get(), LOCK_EX) < 0)
       if (errno != EINTR) throw SystemError("locking " + path, errno);

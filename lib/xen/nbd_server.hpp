@@ -22,7 +22,8 @@ NbdServer start_nbd_server(const std::string& image, const std::string& format,
                            const std::string& log);
 
 // Stops it and waits until it has exited (so everything it wrote is in
-// the image and it no longer holds the file). Throws if it will not go.
-void stop_nbd_server(pid_t pid, const std::string& what);
+// the image and it no longer holds the file). Throws if it will not go. A
+// pid that no longer serves socket is not ours and is left alone.
+void stop_nbd_server(pid_t pid, const std::string& socket, const std::string& what);
 
 }  // namespace lsm::xen

@@ -22,6 +22,7 @@ extern "C" {
 #include "core/fd_io.hpp"
 #include "core/log.hpp"
 #include "core/unique_fd.hpp"
+#include "core/util.hpp"
 #include "xen/dm_qmp.hpp"
 #include "xen/libxl_stream.hpp"
 #include "xen/suspend.hpp"
@@ -96,8 +97,7 @@ int precopy_policy(struct precopy_stats stats, void* data) {
 
 void save_device_state(qmp::Client& qmp, const std::string& file) {
   // Created here so that QEMU's copy of the device state is ours alone.
-  UniqueFd fd(::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
-  if (!fd) throw SystemError("creating " + file, errno);
+  UniqueFd fd = create_private_file(file);
   json::Document args(rapidjson::kObjectType);
   json::add(args, "filename", file, args.GetAllocator());
   // Not live: the images stay active here, so a rollback just continues.
