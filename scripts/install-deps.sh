@@ -16,6 +16,8 @@ packages=(
     debootstrap e2fsprogs socat
     # make bench: each tool's peak RSS (GNU time's %M).
     time
+    # The fault matrix: a copy-on-write destination filesystem that fills up.
+    btrfs-progs
 )
 
 missing=()
