@@ -22,8 +22,8 @@ LIBLSM    := $(BUILD)/liblsm.a
 TOOL_BINS := $(TOOLS:%=$(BUILD)/bin/%)
 UNIT      := $(BUILD)/bin/lsm-unit-tests
 
-.PHONY: all deps check check-fast unit demo bench install clean
-all: $(TOOL_BINS)
+.PHONY: all deps check check-fast unit demo bench man install clean
+all: $(TOOL_BINS) man
 
 $(BUILD)/obj/%.o: %.cpp
 	@mkdir -p $(@D)
@@ -43,6 +43,22 @@ $(BUILD)/bin/$(1): $(patsubst %.cpp,$(BUILD)/obj/%.o,$(wildcard tools/$(1)/*.cpp
 	$$(CXX) $$(CXXFLAGS) -o $$@ $$^ $$(LDLIBS)
 endef
 $(foreach t,$(TOOLS),$(eval $(call tool_rule,$(t))))
+
+# Man pages, section 8: POD beside each tool and beside lsm-migrate.sh,
+# rendered by pod2man (Debian's perl); any POD error fails the build.
+MAN_DIR   := $(BUILD)/man
+MAN_PAGES := $(TOOLS:%=$(MAN_DIR)/%.8) $(MAN_DIR)/lsm-migrate.sh.8
+POD2MAN   := pod2man --section=8 --center='lsm' --release='lsm $(LSM_VERSION)' --errors=die
+
+define man_rule
+$(MAN_DIR)/$(1).8: $(2) VERSION
+	@mkdir -p $$(@D)
+	$$(POD2MAN) --name=$$(shell echo '$(1)' | tr a-z A-Z) $$< $$@
+endef
+$(foreach t,$(TOOLS),$(eval $(call man_rule,$(t),tools/$(t)/$(t).pod)))
+$(eval $(call man_rule,lsm-migrate.sh,scripts/lsm-migrate.sh.pod))
+
+man: $(MAN_PAGES)
 
 # make bench's reference: the bare QMP sequence, built from bench/*.cpp.
 BENCH_REF := $(BUILD)/bench/lsm-bench-reference
@@ -80,8 +96,9 @@ bench: deps
 	bench/migrate.sh
 
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man8
 	install -m 755 $(TOOL_BINS) scripts/lsm-migrate.sh $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 $(MAN_PAGES) $(DESTDIR)$(PREFIX)/share/man/man8/
 
 clean:
 	rm -rf $(BUILD)

@@ -18,6 +18,9 @@ packages=(
     time
     # The fault matrix: a copy-on-write destination filesystem that fills up.
     btrfs-progs
+    # The man pages: pod2man and podchecker (perl); tests/man.bats renders
+    # them with man -l (man-db) and col (bsdextrautils).
+    perl man-db bsdextrautils
 )
 
 missing=()
