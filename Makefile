@@ -99,6 +99,8 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man8
 	install -m 755 $(TOOL_BINS) scripts/lsm-migrate.sh $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 $(MAN_PAGES) $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -D -m 644 completion/lsm-migrate.sh.bash \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/lsm-migrate.sh
 
 clean:
 	rm -rf $(BUILD)
