@@ -27,7 +27,7 @@ complete_words() {
 
 # qmp_socket NAME: a listening unix socket RUN/qemu/NAME.qmp, as a VM has.
 qmp_socket() {
-    python3 -c 'import socket, sys; s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])' \
+    perl -MIO::Socket::UNIX -e 'IO::Socket::UNIX->new(Local => $ARGV[0], Listen => 1) or die "$!\n"' \
         "$T/run/qemu/$1.qmp"
 }
 
