@@ -44,6 +44,8 @@ Options:
 
 ssh runs with ServerAliveInterval=5 and ServerAliveCountMax=3, so a silent
 link is noticed within 15 s; -s 'ssh -o ServerAliveInterval=N' overrides.
+Each migration leaves one line tagged lsm in the system log of both hosts
+(the socket $LSM_SYSLOG_SOCKET, default /dev/log). See lsm-migrate.sh(8).
 EOF
 }
 
@@ -180,8 +182,16 @@ read -r -a ssh_argv <<<"$ssh_cmd"
 master=0
 fwd_specs=()
 job_pid=
+# The audit trail: set once a migration (or --recover) has started.
+audit=0
+audit_op=migrate
+audit_reason=''
+t_start='' t_prepared='' t_mirrored='' t_streamed='' t_end='' downtime_ms=''
 
 cleanup() {
+    local rc=$?
+    # The audit line goes out first, while the ssh master may still be up.
+    ((audit)) && audit "$rc"
     # The master may be dead already (a broken link): nothing left to stop.
     if ((master)); then
         local spec
@@ -199,13 +209,16 @@ trap cleanup EXIT
 remote() {
     local tool="$1"
     shift
-    local cmd
-    cmd="$(printf '%q ' "$remote_bindir/$tool" "$@")"
+    remote_run "$(printf '%q ' "$remote_bindir/$tool" "$@")"
+}
+
+# remote_run CMDLINE: one command line, quoted already, run on HOST.
+remote_run() {
     if ((${#ssh_argv[@]} == 0)); then
-        bash -c "$host $cmd"
+        bash -c "$host $1"
     else
         "${ssh_argv[@]}" -o ControlPath="$ctl" -o ControlMaster=no -o ConnectTimeout=10 \
-            -- "$host" "$cmd"
+            -- "$host" "$1"
     fi
 }
 
@@ -268,6 +281,64 @@ now() { printf '%s\n' "$EPOCHREALTIME"; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 field() { sed -n "s/.*\"$2\":\"\{0,1\}\([0-9.]*\).*/\1/p" "$1" | head -n 1; }
 
+# The audit trail: one line in the system log of both hosts once the
+# migration has ended (never inside the pause), through the ssh master the
+# migration already has. No syslog socket fails nothing: one warning.
+# kv KEY VALUE: a word of the line, the value quoted when it needs it.
+kv() {
+    if [[ "$2" =~ ^[][A-Za-z0-9._:@/+-]+$ ]]; then
+        printf ' %s=%s' "$1" "$2"
+    else
+        local v="${2//\\/\\\\}"
+        printf ' %s="%s"' "$1" "${v//\"/\\\"}"
+    fi
+}
+# audit_line RESULT ROLE: domain, hosts, result, phase times, downtime, user.
+audit_line() {
+    local now_t
+    now_t="$(now)"
+    printf '%s' "$audit_op"
+    kv domain "$domain"
+    kv source "$(uname -n)"
+    kv destination "$host"
+    kv result "$1"
+    [[ -n "$t_prepared" ]] && kv prepare_s "$(elapsed "$t_start" "$t_prepared")"
+    [[ -n "$t_mirrored" ]] && kv mirror_s "$(elapsed "$t_prepared" "$t_mirrored")"
+    [[ -n "$t_streamed" ]] && kv ram_s "$(elapsed "$t_mirrored" "$t_streamed")"
+    [[ -n "$t_end" ]] && kv resume_s "$(elapsed "$t_streamed" "$t_end")"
+    [[ -n "$t_start" ]] && kv total_s "$(elapsed "$t_start" "${t_end:-$now_t}")"
+    [[ -n "$downtime_ms" ]] && kv downtime_ms "$downtime_ms"
+    [[ -n "$audit_reason" ]] && kv reason "$audit_reason"
+    kv user "${SUDO_USER:-${USER:-$(id -un)}}"
+    kv logged_by "$2"
+}
+# audit EXIT-STATUS: logs the line here and on HOST.
+audit() {
+    local result prio
+    case "$1" in
+        0) result=migrated prio=notice ;;
+        1) result=rolled-back prio=warning ;;
+        3) result=needs-recovery prio=err ;;
+        *) result="failed-$1" prio=err ;;
+    esac
+    # The destination's own socket: LSM_SYSLOG_SOCKET there, else /dev/log.
+    # shellcheck disable=SC2016 # expanded by the destination's shell
+    local log='s="${LSM_SYSLOG_SOCKET:-/dev/log}"; test -S "$s" && exec logger --socket-errors=on -t lsm -p "$1" -u "$s" -- "$2"'
+    local sock="${LSM_SYSLOG_SOCKET:-/dev/log}" missing=()
+    sh -c "$log" lsm-audit "user.$prio" "$(audit_line "$result" source)" 2>/dev/null ||
+        missing+=("this host")
+    # Only over a live master: a dead link must not hold up the exit (and
+    # the master's keepalives end a session on a link that dies now).
+    if ((master)) && ! "${ssh_argv[@]}" -o ControlPath="$ctl" -O check -- "$host" 2>/dev/null; then
+        missing+=("$host")
+    elif ! remote_run "$(printf '%q ' sh -c "$log" lsm-audit "user.$prio" \
+        "$(audit_line "$result" destination)")" </dev/null 2>/dev/null; then
+        missing+=("$host")
+    fi
+    ((${#missing[@]} == 0)) ||
+        say "warning: the audit line of this migration is not in the system log of ${missing[0]}${missing[1]:+ and ${missing[1]}} (no syslog socket there? this host's is $sock)"
+}
+
 # The destination committed: make sure its copy runs (unless it just said
 # so), end the source copy, then let the destination forget the commit.
 finish_commit() {
@@ -318,6 +389,7 @@ ask_destination() {
 settle() {
     trap '' INT TERM HUP
     stop_job
+    audit_reason="$1"
     [[ -z "$1" ]] || say "$1; rolling back"
     local rc=0
     local_tool lsm-resume send "$domain" --rollback "${be[@]}" "${rdir[@]}" "${verbose[@]}" || rc=$?
@@ -349,6 +421,7 @@ if ((${#ssh_argv[@]})); then
 fi
 
 if ((recover)); then
+    audit=1 audit_op=recover
     settle ""
 fi
 
@@ -365,6 +438,7 @@ if ((dry_run)); then
 fi
 local_tool lsm-dmstate send "$domain" "${be[@]}" "${rdir[@]}" "${shared[@]}" "${verbose[@]}" \
     >"$tmp/vm.json" || exit 1
+audit=1
 
 trap 'settle "interrupted migration"' INT TERM HUP
 run_job remote lsm-dmstate receive "${rrdir[@]}" "${maps[@]}" "${reuse[@]}" "${verbose[@]}" \
@@ -415,6 +489,7 @@ rc=0
 run_job switchover || rc=$?
 if ((rc == 3)); then
     trap '' INT TERM HUP
+    audit_reason="the switchover was interrupted after go"
     say "the switchover of $domain was interrupted after go; asking $host"
     ask_destination
 elif ((rc != 0)); then

@@ -1,10 +1,11 @@
 # lsm-migrate.sh against stand-ins, to test what the orchestrator itself
-# does (its ssh command lines, its summary) in a second: a copy of the
-# script beside fake phase tools, and a fake ssh that logs its argv and runs
-# the remote command here. Load after helpers/common.
+# does (its ssh command lines, its summary, its audit line) in a second: a
+# copy of the script beside fake phase tools, and a fake ssh that logs its
+# argv and runs the remote command here. Load after helpers/common.
 
 # fake_tools_install DIR: the script and the fake tools in DIR. The fake
-# lsm-ramstream send writes $FAKE_REPORT as the destination's answers.
+# lsm-ramstream send writes $FAKE_REPORT as the destination's answers. A
+# tool exits with FAKE_RC_TOOL_SUBCOMMAND when set (FAKE_RC_lsm_mirror_send=1).
 fake_tools_install() {
     local dir="$1" tool
     mkdir -p "$dir"
@@ -14,6 +15,8 @@ fake_tools_install() {
 #!/bin/bash
 set -euo pipefail
 tool="${0##*/} $1"
+rc_var="FAKE_RC_${tool//[- ]/_}"
+[[ -z "${!rc_var:-}" ]] || exit "${!rc_var}"
 case "$tool" in
     "lsm-dmstate send") echo '{"lsm":1,"type":"vm","name":"vm","backend":"qemu","config":{},"disks":[]}' ;;
     "lsm-dmstate receive") cat >/dev/null; echo '{"lsm":1,"type":"prepared","name":"vm","qmp":"/q","created":[]}' ;;
