@@ -410,6 +410,14 @@ settle() {
     ask_destination
 }
 
+# What this host can tell comes first, before ssh: the domain, its disks
+# and the options (a dry run of the source's phase 1, whose description a
+# --dry-run then sends). --recover needs no running domain here.
+if ((!recover)); then
+    local_tool lsm-dmstate send "$domain" --dry-run "${be[@]}" "${rdir[@]}" "${shared[@]}" \
+        "${verbose[@]}" >"$tmp/vm.json" || exit 1
+fi
+
 if ((${#ssh_argv[@]})); then
     if ! "${ssh_argv[@]}" -o ControlMaster=yes -o ControlPath="$ctl" -o ControlPersist=no \
         -o ServerAliveInterval=5 -o ServerAliveCountMax=3 \
@@ -430,8 +438,6 @@ t_start="$(now)"
 # Phase 1. The source side runs first on its own so that a bad domain gives
 # one error line, before anything touches the destination.
 if ((dry_run)); then
-    local_tool lsm-dmstate send "$domain" --dry-run "${be[@]}" "${rdir[@]}" "${shared[@]}" \
-        "${verbose[@]}" >"$tmp/vm.json" || exit 1
     remote lsm-dmstate receive "${rrdir[@]}" "${maps[@]}" "${reuse[@]}" --dry-run \
         "${verbose[@]}" <"$tmp/vm.json"
     exit

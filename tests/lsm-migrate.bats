@@ -114,3 +114,24 @@ teardown() { cleanup_run; }
         and .disk_bytes == null and .ram_bytes == null and .downtime_ms == -1
         and (.total_s | type) == "number"' <<<"$output"
 }
+
+@test "an unknown domain is said before ssh starts, even to an unreachable host" {
+    make_scratch T
+    printf '#!/bin/sh\necho "$*" >>"%s"\nexit 255\n' "$T/ssh.log" >"$T/ssh"
+    chmod +x "$T/ssh"
+    run -1 --separate-stderr lsm-migrate.sh -s "$T/ssh" --run-dir "$T/run" nosuchvm desthost
+    [[ "$stderr" == *"unknown domain 'nosuchvm'"* && "$stderr" != *"cannot reach"* ]]
+    (($(wc -l <<<"$stderr") == 1))
+    [[ ! -e "$T/ssh.log" ]]
+}
+
+@test "a disk the source cannot migrate is said before ssh starts" {
+    make_scratch T
+    printf '#!/bin/sh\necho "$*" >>"%s"\nexit 255\n' "$T/ssh.log" >"$T/ssh"
+    chmod +x "$T/ssh"
+    blank_vm_start vm "$T"
+    run -1 --separate-stderr lsm-migrate.sh -s "$T/ssh" --run-dir "$T" --shared-disk /nonexistent.raw vm desthost
+    [[ "$stderr" == *"/nonexistent.raw"* && "$stderr" != *"cannot reach"* ]]
+    [[ ! -e "$T/ssh.log" ]]
+    run -0 vm_running vm "$T"
+}
