@@ -22,12 +22,12 @@ LIBLSM    := $(BUILD)/liblsm.a
 TOOL_BINS := $(TOOLS:%=$(BUILD)/bin/%)
 UNIT      := $(BUILD)/bin/lsm-unit-tests
 
-.PHONY: all deps check check-fast unit demo bench man install clean
+.PHONY: all deps check check-fast unit demo bench man install deb clean
 all: $(TOOL_BINS) man
 
 $(BUILD)/obj/%.o: %.cpp
 	@mkdir -p $(@D)
-	$(CXX) $(CXXFLAGS) -c -o $@ $<
+	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -c -o $@ $<
 
 # Xen's xenctrl.h and xenguest.h use anonymous structs, a GNU extension.
 $(BUILD)/obj/lib/xen/%.o: override CXXFLAGS += -std=gnu++20
@@ -40,7 +40,7 @@ $(LIBLSM): $(LIB_OBJS)
 define tool_rule
 $(BUILD)/bin/$(1): $(patsubst %.cpp,$(BUILD)/obj/%.o,$(wildcard tools/$(1)/*.cpp)) $(LIBLSM)
 	@mkdir -p $$(@D)
-	$$(CXX) $$(CXXFLAGS) -o $$@ $$^ $$(LDLIBS)
+	$$(CXX) $$(CXXFLAGS) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
 endef
 $(foreach t,$(TOOLS),$(eval $(call tool_rule,$(t))))
 
@@ -101,6 +101,11 @@ install: all
 	install -m 644 $(MAN_PAGES) $(DESTDIR)$(PREFIX)/share/man/man8/
 	install -D -m 644 completion/lsm-migrate.sh.bash \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/lsm-migrate.sh
+
+# The Debian package, built by debhelper in a copy under build/deb/ (the
+# checkout stays clean) and checked by lintian: build/deb/lsm_VERSION_ARCH.deb.
+deb:
+	scripts/build-deb.sh $(BUILD)/deb
 
 clean:
 	rm -rf $(BUILD)

@@ -21,6 +21,8 @@ packages=(
     # The man pages: pod2man and podchecker (perl); tests/man.bats renders
     # them with man -l (man-db) and col (bsdextrautils).
     perl man-db bsdextrautils
+    # make deb (tests/deb.bats): Debian's package tooling and its checker.
+    dpkg-dev debhelper lintian
 )
 
 missing=()

@@ -36,6 +36,9 @@
 #                   sshd sets it for every session): images in
 #                   LSM_SRC_IMAGES and $LSM_T/shared (bench), the test
 #                   guest's kernel from the build dir
+#   LSM_DST_SYSLOG  $LSM_T/dst-syslog.sock: the destination's syslog socket
+#                   (its sshd sets LSM_SYSLOG_SOCKET to it for every session),
+#                   absent unless a test listens there
 #   LSM_DST_PID     holder process of the destination's namespaces (nsenter -t)
 #   LSM_SSHD_PID    the destination's listening sshd
 #   LSM_HOSTS_NSIDS namespace ids (net:[..] mnt:[..]) used by hosts_leftovers
@@ -58,6 +61,7 @@ hosts_setup() {
     export LSM_DST_DIR="$t/dst" LSM_DST_IMAGES="$t/dst/images" LSM_DST_RUN="$t/dst/run"
     export LSM_SSH_CONFIG="$t/ssh/config"
     export LSM_SSH="ssh -F $LSM_SSH_CONFIG"
+    export LSM_DST_SYSLOG="$t/dst-syslog.sock"
     mkdir -p "$t"/{src,dst}/{images,run} "$t/ssh" || return
     test_policy "$t/policy.conf" "$LSM_SRC_IMAGES" "$t/shared" || return
 
@@ -237,8 +241,9 @@ AllowStreamLocalForwarding yes
 StreamLocalBindUnlink yes
 Subsystem sftp /usr/lib/openssh/sftp-server
 LogLevel VERBOSE
-# The tools on this host read the test's host policy, not /etc/lsm's.
-SetEnv LSM_POLICY=$LSM_POLICY
+# The tools on this host read the test's host policy, not /etc/lsm's, and
+# log to the test's syslog socket, not /dev/log.
+SetEnv LSM_POLICY=$LSM_POLICY LSM_SYSLOG_SOCKET=$LSM_DST_SYSLOG
 EOF
 }
 
