@@ -6,6 +6,8 @@
 _lsm_migrate_options='-s -v --backend --map --shared-disk --reuse --bandwidth --downtime
     --max-pause --write-blocking --dry-run --json --recover --run-dir --remote-run-dir
     --remote-bindir -h --help'
+# ssh's system-wide known hosts.
+_lsm_migrate_global_known_hosts=/etc/ssh/ssh_known_hosts
 # The options that take a value (the next word).
 _lsm_migrate_takes_value='-s --backend --map --shared-disk --bandwidth --downtime --max-pause
     --run-dir --remote-run-dir --remote-bindir'
@@ -50,7 +52,7 @@ _lsm_migrate_hosts() {
         awk 'tolower($1) == "host" { for (i = 2; i <= NF; i++) if ($i !~ /[*?!]/) print $i }' "$config"
     fi
     local file
-    for file in "$HOME/.ssh/known_hosts" /etc/ssh/ssh_known_hosts; do
+    for file in "$HOME/.ssh/known_hosts" "$_lsm_migrate_global_known_hosts"; do
         [[ -r "$file" ]] || continue
         awk '$1 ~ /^@/ { $1 = ""; $0 = $0 }
              $1 !~ /^(#|\|)/ && NF >= 2 {
