@@ -53,6 +53,15 @@ teardown() { cleanup_run; }
     ! pgrep -f -- "-name $name .*-incoming defer" >/dev/null
 }
 
+@test "ssh prefers AES-GCM on an AES CPU unless -s chooses the ciphers; -v says which" {
+    grep -qw aes /proc/cpuinfo || skip "this CPU has no AES instructions"
+    e2e_guest "$name" 128 raw:32M
+    run -0 migrate -v --dry-run "$name" "$LSM_DST_ADDR"
+    [[ "$output" == *"ssh to $LSM_DST_ADDR: cipher aes128-gcm@openssh.com"* ]]
+    run -0 migrate -v --dry-run -s "$LSM_SSH -c chacha20-poly1305@openssh.com" "$name" "$LSM_DST_ADDR"
+    [[ "$output" == *"ssh to $LSM_DST_ADDR: cipher chacha20-poly1305@openssh.com"* ]]
+}
+
 @test "an unknown domain is one clear error and touches nothing" {
     run -1 migrate nosuchguest "$LSM_DST_ADDR"
     [[ "$output" == *"unknown domain 'nosuchguest'"* ]]
