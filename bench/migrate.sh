@@ -3,9 +3,10 @@
 # with local disks (bench/reference_migrate.cpp: what libvirt drives: mirror
 # to the destination's NBD export, migrate, cancel the mirrors while the
 # source is paused, cont) carried over the same ssh, in the same run, between
-# the two namespaced hosts; then the peak RSS of every lsm tool while a 2 GiB
-# guest, its RAM filled, moves with a 64 GiB sparse disk. Prints min, median
-# and max of RUNS runs (default 5) and the ratios of the medians. Needs root.
+# the two namespaced hosts; then the disk copy rate against `ssh cat` of the
+# same random bytes; then the peak RSS of every lsm tool while a 2 GiB guest,
+# its RAM filled, moves with a 64 GiB sparse disk. Prints min, median and max
+# of RUNS runs (default 5) and the ratios of the medians. Needs root.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -27,12 +28,16 @@ now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 field() { sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p"; }
 
-# bench_guest NAME MEM_MIB DISK_SIZE: the writing guest on the source, its
-# raw disk holding the random data past the guest's region.
+# The cipher lsm-migrate.sh prefers on this CPU, for the references too.
+cipher=()
+grep -qw aes /proc/cpuinfo && cipher=(-o "Ciphers=^aes128-gcm@openssh.com,aes256-gcm@openssh.com")
+
+# bench_guest NAME MEM_MIB DISK_SIZE [DATA]: the writing guest on the source,
+# its raw disk holding DATA (default: the random data) past the guest's region.
 bench_guest() {
     local name="$1" disk="$LSM_SRC_IMAGES/$1.raw"
     qemu-img create -q -f raw "$disk" "$3"
-    dd if="$data" of="$disk" bs=1M seek=8 conv=notrunc status=none
+    dd if="${4:-$data}" of="$disk" bs=1M seek=8 conv=notrunc status=none
     guest_start "$name" "$LSM_SRC_RUN" "$2" "$disk:raw"
     guest_wait_acks "$(guest_ack_log "$name" "$LSM_SRC_RUN")" disk0 3 90
 }
@@ -68,7 +73,7 @@ ref_run() {
     mapfile -d '' argv <"/proc/$(cat "$(guest_pidfile "$name" "$LSM_SRC_RUN")")/cmdline"
     t0="$(now)"
     # shellcheck disable=SC2086 # LSM_SSH is a command line by design
-    on_src $LSM_SSH -o ControlMaster=yes -o ControlPath="$ref_cm" -o ControlPersist=no -f -N \
+    on_src $LSM_SSH -o ControlMaster=yes -o ControlPath="$ref_cm" -o ControlPersist=no "${cipher[@]}" -f -N \
         -- "$LSM_DST_ADDR"
     rsh -- "$LSM_DST_ADDR" "qemu-img create -q -f raw $LSM_SRC_IMAGES/$name.raw 512M"
     rsh -- "$LSM_DST_ADDR" "$(printf '%q ' "${argv[@]}" -S -incoming defer)"
@@ -103,6 +108,30 @@ for ((i = 1; i <= runs; i++)); do
     done
 done
 
+# Disk copy rate: lsm's phase 2 (disk bytes / its time) for a disk of
+# random data, against `ssh cat` of the same bytes into a file on the
+# destination, over the same ssh options and cipher.
+rate_mib=${RATE_MIB:-1024}
+random="$LSM_T/random"
+head -c "$((rate_mib << 20))" /dev/urandom >"$random"
+declare -A rate
+for ((i = 1; i <= runs; i++)); do
+    bench_guest "rate$i" 256 "$((rate_mib + 64))M" "$random"
+    line="$(migrate --json "rate$i" "$LSM_DST_ADDR" 2>/dev/null)"
+    bench_guest_gone "rate$i"
+    lsm_rate="$(awk -v b="$(field disk_bytes <<<"$line")" -v s="$(field mirror_s <<<"$line")" \
+        'BEGIN { printf "%.0f", b / s / 1048576 }')"
+    t0="$(now)"
+    # shellcheck disable=SC2086 # LSM_SSH is a command line by design
+    on_src $LSM_SSH "${cipher[@]}" -- "$LSM_DST_ADDR" "cat >$LSM_SRC_IMAGES/cat.raw" <"$random"
+    t1="$(now)"
+    rm -f "$LSM_DST_IMAGES/cat.raw"
+    cat_rate="$(awk -v a="$t0" -v b="$t1" -v m="$rate_mib" 'BEGIN { printf "%.0f", m / (b - a) }')"
+    rate[lsm]+="$lsm_rate"$'\n' rate[cat]+="$cat_rate"$'\n'
+    echo "bench: run $i: disk copy lsm $lsm_rate MiB/s, ssh cat $cat_rate MiB/s" >&2
+done
+rm -f "$random"
+
 # The peak RSS of each tool: every tool, on both hosts, runs under GNU time
 # through wrappers beside a copy of lsm-migrate.sh, which then finds them as
 # its installed tools.
@@ -131,6 +160,10 @@ for figure in total downtime; do
     row "$figure $([[ $figure == total ]] && echo "(s)" || echo "(ms)")" "$(stats <<<"${of[lsm]}")" \
         "$(stats <<<"${of[ref]}")" "$(ratio "$(median <<<"${of[lsm]}")" "$(median <<<"${of[ref]}")")x"
 done
+echo "a $rate_mib MiB disk of random data, $runs runs each, interleaved"
+row "" "lsm (min med max)" "ssh cat, same ssh (min med max)" "lsm/ssh cat (medians)"
+row "copy (MiB/s)" "$(stats <<<"${rate[lsm]}")" "$(stats <<<"${rate[cat]}")" \
+    "$(ratio "$(median <<<"${rate[lsm]}")" "$(median <<<"${rate[cat]}")")x"
 echo "peak RSS of each tool, ${big_ram} MiB guest (${big_fill} MiB filled, $(field ram_bytes <<<"$big") RAM bytes streamed), 64 GiB sparse disk:"
 awk '{ k = $1 " " $2; if ($3 > m[k]) m[k] = $3 } END { for (k in m) printf "  %-28s %6.1f MiB\n", k, m[k] / 1024 }' \
     "$rss_log" | sort
