@@ -115,10 +115,11 @@ hosts_link_up() {
 }
 
 # hosts_link_rate MBIT: the source sends at most MBIT Mbit/s (a token bucket
-# on its end of the link), as over a slow network.
+# on its end of the link), as over a slow network, until the cleanup.
 hosts_link_rate() {
     ip netns exec "$LSM_SRC_NS" tc qdisc replace dev eth0 root tbf rate "${1}mbit" \
-        burst 64kb latency 1s
+        burst 64kb latency 1s || return
+    cleanup_push ip netns exec "$LSM_SRC_NS" tc qdisc del dev eth0 root
 }
 
 # Prints what the fixture left behind (namespaces, processes inside them -
