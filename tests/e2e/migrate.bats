@@ -109,3 +109,14 @@ teardown() { cleanup_run; }
     grep -q "phase 3 (RAM, device state and the switchover) failed; rolling back" "$log"
     e2e_check_rolled_back "$name" 1
 }
+
+@test "RAM that cannot converge is said while it streams; SIGINT then leaves the guest on the source" {
+    local log="$LSM_T/$name.log"
+    LSM_GUEST_APPEND="lsm.mem=16 lsm.memdirty=1" e2e_guest "$name" 128 raw:32M
+    wait_until 60 grep -q "filled 16 MiB of memory, rewriting it" "$(guest_console_log "$name" "$LSM_SRC_RUN")"
+    e2e_migrate_bg "$log" --bandwidth 8 "$name" "$LSM_DST_ADDR"
+    e2e_wait_log "$log" "RAM is not converging after [0-9]* rounds: .* against --downtime 300; more --bandwidth"
+    kill -INT "$(e2e_migrate_pid "$name")"
+    run -1 e2e_migrate_wait "$log"
+    e2e_check_rolled_back "$name" 1
+}
