@@ -306,7 +306,8 @@ source_reads_restored() {
     # A pause of a second or more: QEMU switches over once what is left of
     # the RAM would take --downtime at the --bandwidth it has seen, then
     # sends it unthrottled, as fast as the 16 Mbit/s link goes.
-    export LSM_GUEST_BLOCKS=16
+    # A guest that writes 10 times a second, so the mirror keeps up.
+    export LSM_GUEST_BLOCKS=16 LSM_GUEST_APPEND="lsm.sleep=100"
     local events="$LSM_T/$name.events"
     e2e_guest "$name" 128 raw:32M
     guest_watch_events "$name" "$LSM_SRC_RUN" "$events"

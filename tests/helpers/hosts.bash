@@ -117,8 +117,10 @@ hosts_link_up() {
 # hosts_link_rate MBIT: the source sends at most MBIT Mbit/s (a token bucket
 # on its end of the link), as over a slow network, until the cleanup.
 hosts_link_rate() {
+    # A short queue (at most 100 ms of data), as on a router with sane
+    # buffers: a long one adds its delay to every NBD request.
     ip netns exec "$LSM_SRC_NS" tc qdisc replace dev eth0 root tbf rate "${1}mbit" \
-        burst 64kb latency 1s || return
+        burst 64kb latency 100ms || return
     cleanup_push ip netns exec "$LSM_SRC_NS" tc qdisc del dev eth0 root
 }
 
