@@ -41,7 +41,8 @@
 #   LSM_HOSTS_NSIDS namespace ids (net:[..] mnt:[..]) used by hosts_leftovers
 #
 # Functions: hosts_setup, on_src, on_dst, ssh_dst, hosts_kill_ssh_sessions,
-# hosts_link_down, hosts_link_up, hosts_link_rate, hosts_leftovers.
+# hosts_link_down, hosts_link_up, hosts_link_rate, hosts_link_full_rate,
+# hosts_link_tx_bytes, hosts_leftovers.
 
 LSM_SSHD=/usr/sbin/sshd # absolute: sshd re-executes itself per connection
 
@@ -121,7 +122,17 @@ hosts_link_rate() {
     # buffers: a long one adds its delay to every NBD request.
     ip netns exec "$LSM_SRC_NS" tc qdisc replace dev eth0 root tbf rate "${1}mbit" \
         burst 64kb latency 100ms || return
-    cleanup_push ip netns exec "$LSM_SRC_NS" tc qdisc del dev eth0 root
+    cleanup_push hosts_link_full_rate
+}
+
+# The link at full speed again (nothing to undo is fine).
+hosts_link_full_rate() {
+    ip netns exec "$LSM_SRC_NS" tc qdisc del dev eth0 root 2>/dev/null || true
+}
+
+# Bytes the source has sent on the link so far.
+hosts_link_tx_bytes() {
+    ip netns exec "$LSM_SRC_NS" cat /sys/class/net/eth0/statistics/tx_bytes
 }
 
 # Prints what the fixture left behind (namespaces, processes inside them -
