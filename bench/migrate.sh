@@ -3,9 +3,10 @@
 # with local disks (bench/reference_migrate.cpp: what libvirt drives: mirror
 # to the destination's NBD export, migrate, cancel the mirrors while the
 # source is paused, cont) carried over the same ssh, in the same run, between
-# the two namespaced hosts; then the peak RSS of every lsm tool while a 2 GiB
-# guest, its RAM filled, moves with a 64 GiB sparse disk. Prints min, median
-# and max of RUNS runs (default 5) and the ratios of the medians. Needs root.
+# the two namespaced hosts; then the disk copy rate against `ssh cat` of the
+# same random bytes; then the peak RSS of every lsm tool while a 2 GiB guest,
+# its RAM filled, moves with a 64 GiB sparse disk. Prints min, median and max
+# of RUNS runs (default 5) and the ratios of the medians. Needs root.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -27,14 +28,20 @@ now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 field() { sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p"; }
 
-# bench_guest NAME MEM_MIB DISK_SIZE: the writing guest on the source, its
-# raw disk holding the random data past the guest's region.
+# The cipher lsm-migrate.sh prefers on this CPU, for the references too.
+cipher=()
+grep -qw aes /proc/cpuinfo && cipher=(-o "Ciphers=^aes128-gcm@openssh.com,aes256-gcm@openssh.com")
+
+# bench_guest NAME MEM_MIB DISK_SIZE [DATA]: the writing guest on the source,
+# its raw disk holding DATA (default: the random data) past the guest's
+# region. An idle guest (BENCH_IDLE=1) writes one round, then sleeps.
 bench_guest() {
-    local name="$1" disk="$LSM_SRC_IMAGES/$1.raw"
+    local name="$1" disk="$LSM_SRC_IMAGES/$1.raw" append="" acks=3
+    [[ "${BENCH_IDLE:-}" == 1 ]] && append="lsm.sleep=60000" acks=1
     qemu-img create -q -f raw "$disk" "$3"
-    dd if="$data" of="$disk" bs=1M seek=8 conv=notrunc status=none
-    guest_start "$name" "$LSM_SRC_RUN" "$2" "$disk:raw"
-    guest_wait_acks "$(guest_ack_log "$name" "$LSM_SRC_RUN")" disk0 3 90
+    dd if="${4:-$data}" of="$disk" bs=1M seek=8 conv=notrunc status=none
+    LSM_GUEST_APPEND="${LSM_GUEST_APPEND:-$append}" guest_start "$name" "$LSM_SRC_RUN" "$2" "$disk:raw"
+    guest_wait_acks "$(guest_ack_log "$name" "$LSM_SRC_RUN")" disk0 "$acks" 90
 }
 
 bench_guest_gone() {
@@ -42,13 +49,13 @@ bench_guest_gone() {
     rm -f "$LSM_SRC_IMAGES/$1.raw" "$LSM_DST_IMAGES/$1.raw"
 }
 
-# lsm_run NAME: one lsm-migrate.sh; sets run_total (s) and run_downtime (ms).
+# lsm_run NAME [DISK_SIZE [OPTION...]]: one lsm-migrate.sh; sets run_total
+# (s), run_downtime (ms) and run_line (its --json summary).
 lsm_run() {
-    local line
-    bench_guest "$1" 256 512M
-    line="$(migrate --json "$1" "$LSM_DST_ADDR" 2>/dev/null)"
+    bench_guest "$1" 256 "${2:-512M}"
+    run_line="$(migrate --json "${@:3}" "$1" "$LSM_DST_ADDR" 2>/dev/null)"
     bench_guest_gone "$1"
-    run_total="$(field total_s <<<"$line")" run_downtime="$(field downtime_ms <<<"$line")"
+    run_total="$(field total_s <<<"$run_line")" run_downtime="$(field downtime_ms <<<"$run_line")"
 }
 
 # ref_run NAME: the same migration by the bare QMP sequence. Its own ssh
@@ -68,7 +75,7 @@ ref_run() {
     mapfile -d '' argv <"/proc/$(cat "$(guest_pidfile "$name" "$LSM_SRC_RUN")")/cmdline"
     t0="$(now)"
     # shellcheck disable=SC2086 # LSM_SSH is a command line by design
-    on_src $LSM_SSH -o ControlMaster=yes -o ControlPath="$ref_cm" -o ControlPersist=no -f -N \
+    on_src $LSM_SSH -o ControlMaster=yes -o ControlPath="$ref_cm" -o ControlPersist=no "${cipher[@]}" -f -N \
         -- "$LSM_DST_ADDR"
     rsh -- "$LSM_DST_ADDR" "qemu-img create -q -f raw $LSM_SRC_IMAGES/$name.raw 512M"
     rsh -- "$LSM_DST_ADDR" "$(printf '%q ' "${argv[@]}" -S -incoming defer)"
@@ -94,14 +101,96 @@ stats() {
 median() { stats | cut -d' ' -f2; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 
-declare -A total downtime
+row() { printf '  %-16s %-22s %-30s %s\n' "$@"; }
+
+# against_bare WHAT: lsm and the bare QMP sequence, RUNS times each,
+# interleaved; prints total and downtime side by side.
+against_bare() {
+    local -A total downtime
+    local i who figure
+    for ((i = 1; i <= runs; i++)); do
+        for who in lsm ref; do
+            "${who}_run" "$who$i"
+            total[$who]+="$run_total"$'\n' downtime[$who]+="$run_downtime"$'\n'
+            echo "bench: $1, run $i, $who: total $run_total s, downtime $run_downtime ms" >&2
+        done
+    done
+    echo "$1, 256 MiB RAM, 512 MiB raw disk with $disk_mib MiB of data, $runs runs each"
+    row "" "lsm (min med max)" "bare QMP, same ssh (min med max)" "lsm/bare (medians)"
+    for figure in total downtime; do
+        local -n of="$figure"
+        row "$figure $([[ $figure == total ]] && echo "(s)" || echo "(ms)")" "$(stats <<<"${of[lsm]}")" \
+            "$(stats <<<"${of[ref]}")" "$(ratio "$(median <<<"${of[lsm]}")" "$(median <<<"${of[ref]}")")x"
+    done
+}
+
+against_bare "a writing guest"
+BENCH_IDLE=1 against_bare "an idle guest"
+
+# Disk copy rate: lsm's phase 2 (disk bytes / its time) for a disk of
+# random data, against `ssh cat` of the same bytes into a file on the
+# destination, over the same ssh options and cipher.
+rate_mib=${RATE_MIB:-1024}
+random="$LSM_T/random"
+head -c "$((rate_mib << 20))" /dev/urandom >"$random"
+declare -A rate
 for ((i = 1; i <= runs; i++)); do
-    for who in lsm ref; do
-        "${who}_run" "$who$i"
-        total[$who]+="$run_total"$'\n' downtime[$who]+="$run_downtime"$'\n'
-        echo "bench: run $i $who: total $run_total s, downtime $run_downtime ms" >&2
+    bench_guest "rate$i" 256 "$((rate_mib + 64))M" "$random"
+    line="$(migrate --json "rate$i" "$LSM_DST_ADDR" 2>/dev/null)"
+    bench_guest_gone "rate$i"
+    lsm_rate="$(awk -v b="$(field disk_bytes <<<"$line")" -v s="$(field mirror_s <<<"$line")" \
+        'BEGIN { printf "%.0f", b / s / 1048576 }')"
+    t0="$(now)"
+    # shellcheck disable=SC2086 # LSM_SSH is a command line by design
+    on_src $LSM_SSH "${cipher[@]}" -- "$LSM_DST_ADDR" "cat >$LSM_SRC_IMAGES/cat.raw" <"$random"
+    t1="$(now)"
+    rm -f "$LSM_DST_IMAGES/cat.raw"
+    cat_rate="$(awk -v a="$t0" -v b="$t1" -v m="$rate_mib" 'BEGIN { printf "%.0f", m / (b - a) }')"
+    rate[lsm]+="$lsm_rate"$'\n' rate[cat]+="$cat_rate"$'\n'
+    echo "bench: run $i: disk copy lsm $lsm_rate MiB/s, ssh cat $cat_rate MiB/s" >&2
+done
+rm -f "$random"
+echo "a $rate_mib MiB disk of random data, $runs runs each, interleaved"
+row "" "lsm (min med max)" "ssh cat, same ssh (min med max)" "lsm/ssh cat (medians)"
+row "copy (MiB/s)" "$(stats <<<"${rate[lsm]}")" "$(stats <<<"${rate[cat]}")" \
+    "$(ratio "$(median <<<"${rate[lsm]}")" "$(median <<<"${rate[cat]}")")x"
+
+# The same data on a 64 GiB sparse disk and on a 2 GiB one: what the
+# empty 62 GiB cost.
+declare -A sparse
+for ((i = 1; i <= runs; i++)); do
+    for size in 2G 64G; do
+        lsm_run "sparse$size$i" "$size"
+        sparse[$size]+="$run_total"$'\n'
+        echo "bench: run $i: a $size disk, total $run_total s" >&2
     done
 done
+echo "$disk_mib MiB of data on a sparse raw disk, $runs runs each"
+row "" "64 GiB (min med max)" "2 GiB (min med max)" "64 GiB/2 GiB (medians)"
+row "total (s)" "$(stats <<<"${sparse[64G]}")" "$(stats <<<"${sparse[2G]}")" \
+    "$(ratio "$(median <<<"${sparse[64G]}")" "$(median <<<"${sparse[2G]}")")x"
+
+# A slow link: the source sends at link_mbit through a token bucket. Total
+# against the time the bytes it sent on the link (its counter) need at that
+# rate; downtime against --downtime.
+link_mbit="${LINK_MBIT:-200}" link_downtime=300
+hosts_link_rate "$link_mbit"
+declare -A slow
+for ((i = 1; i <= runs; i++)); do
+    tx0="$(hosts_link_tx_bytes)"
+    lsm_run "slow$i" 512M --downtime "$link_downtime"
+    bytes_s="$(awk -v a="$tx0" -v b="$(hosts_link_tx_bytes)" -v m="$link_mbit" \
+        'BEGIN { printf "%.2f", (b - a) * 8 / (m * 1000000) }')"
+    slow[total]+="$run_total"$'\n' slow[bytes]+="$bytes_s"$'\n' slow[down]+="$run_downtime"$'\n'
+    echo "bench: run $i: $link_mbit Mbit/s link, total $run_total s (bytes at link rate $bytes_s s), downtime $run_downtime ms" >&2
+done
+hosts_link_full_rate
+echo "a writing guest over a $link_mbit Mbit/s link, $runs runs"
+row "" "lsm (min med max)" "reference (min med max)" "ratio (medians)"
+row "total (s)" "$(stats <<<"${slow[total]}")" "bytes sent / rate: $(stats <<<"${slow[bytes]}")" \
+    "$(ratio "$(median <<<"${slow[total]}")" "$(median <<<"${slow[bytes]}")")x"
+row "downtime (ms)" "$(stats <<<"${slow[down]}")" "--downtime $link_downtime" \
+    "$(ratio "$(median <<<"${slow[down]}")" "$link_downtime")x"
 
 # The peak RSS of each tool: every tool, on both hosts, runs under GNU time
 # through wrappers beside a copy of lsm-migrate.sh, which then finds them as
@@ -123,14 +212,6 @@ wait_until 300 grep -q "filled $big_fill MiB of memory" "$(guest_console_log big
 big="$(PATH="$rss_bin:$PATH" migrate --json big "$LSM_DST_ADDR" 2>/dev/null)"
 bench_guest_gone big
 
-echo "a writing 256 MiB guest, 512 MiB raw disk with $disk_mib MiB of data, $runs runs each, interleaved"
-row() { printf '  %-14s %-22s %-28s %s\n' "$@"; }
-row "" "lsm (min med max)" "bare QMP, same ssh (min med max)" "lsm/bare (medians)"
-for figure in total downtime; do
-    declare -n of="$figure"
-    row "$figure $([[ $figure == total ]] && echo "(s)" || echo "(ms)")" "$(stats <<<"${of[lsm]}")" \
-        "$(stats <<<"${of[ref]}")" "$(ratio "$(median <<<"${of[lsm]}")" "$(median <<<"${of[ref]}")")x"
-done
 echo "peak RSS of each tool, ${big_ram} MiB guest (${big_fill} MiB filled, $(field ram_bytes <<<"$big") RAM bytes streamed), 64 GiB sparse disk:"
 awk '{ k = $1 " " $2; if ($3 > m[k]) m[k] = $3 } END { for (k in m) printf "  %-28s %6.1f MiB\n", k, m[k] / 1024 }' \
     "$rss_log" | sort

@@ -16,8 +16,11 @@ packages=(
     debootstrap e2fsprogs socat
     # make bench: each tool's peak RSS (GNU time's %M).
     time
-    # The fault matrix: a copy-on-write destination filesystem that fills up.
-    btrfs-progs
+    # The fault matrix: a copy-on-write destination filesystem that fills up
+    # (mkfs.btrfs, mount -o loop).
+    btrfs-progs mount
+    # Tests that build or check JSON messages.
+    jq
     # The man pages: pod2man and podchecker (perl); tests/man.bats renders
     # them with man -l (man-db) and col (bsdextrautils).
     perl man-db bsdextrautils

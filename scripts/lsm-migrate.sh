@@ -46,6 +46,9 @@ ssh runs with ServerAliveInterval=5 and ServerAliveCountMax=3, so a silent
 link is noticed within 15 s; -s 'ssh -o ServerAliveInterval=N' overrides.
 Each migration leaves one line tagged lsm in the system log of both hosts
 (the socket $LSM_SYSLOG_SOCKET, default /dev/log). See lsm-migrate.sh(8).
+On a CPU with AES instructions ssh prefers AES-GCM (about 1.7x the speed of
+its default, chacha20-poly1305) unless -s or the ssh configuration sets
+Ciphers; -v prints the cipher in use.
 EOF
 }
 
@@ -418,14 +421,36 @@ if ((!recover)); then
         "${verbose[@]}" >"$tmp/vm.json" || exit 1
 fi
 
+# The disks and the RAM go through one ssh connection, whose cipher bounds
+# them: AES-GCM moves about 1.7x what chacha20-poly1305 (OpenSSH's first
+# choice) does on CPUs with AES instructions. Preferred only when neither
+# -s nor the user's ssh configuration chose the ciphers.
+cipher_options() {
+    local chosen default
+    grep -qw aes /proc/cpuinfo 2>/dev/null || return 0
+    chosen="$("${ssh_argv[@]}" -G -- "$host" 2>/dev/null | grep '^ciphers ')" || return 0
+    default="$("${ssh_argv[0]}" -F /dev/null -G -- "$host" 2>/dev/null | grep '^ciphers ')" || return 0
+    [[ "$chosen" == "$default" && "$chosen" == *aes128-gcm@openssh.com* ]] || return 0
+    echo -o Ciphers=^aes128-gcm@openssh.com,aes256-gcm@openssh.com
+}
+
 if ((${#ssh_argv[@]})); then
+    master_opts=()
+    read -r -a master_opts < <(cipher_options) || true
+    # With -v, ssh's own account of the connection, to tell the cipher.
+    ((${#verbose[@]})) && master_opts+=(-v -E "$tmp/ssh.log")
     if ! "${ssh_argv[@]}" -o ControlMaster=yes -o ControlPath="$ctl" -o ControlPersist=no \
-        -o ServerAliveInterval=5 -o ServerAliveCountMax=3 \
+        -o ServerAliveInterval=5 -o ServerAliveCountMax=3 "${master_opts[@]}" \
         -f -N -- "$host" 2>"$tmp/ssh.err" </dev/null {lock_fd}>&-; then
-        say "cannot reach $host with '$ssh_cmd': $(tr '\n' ' ' <"$tmp/ssh.err")"
+        say "cannot reach $host with '$ssh_cmd': $(cat "$tmp/ssh.err" "$tmp/ssh.log" 2>/dev/null |
+            grep -v '^debug' | tr '\n' ' ')"
         exit 1
     fi
     master=1
+    if ((${#verbose[@]})); then
+        say "ssh to $host: $(sed -n 's/.*kex: client->server cipher: \([^ ]*\).*/cipher \1/p' \
+            "$tmp/ssh.log" | head -n 1)"
+    fi
 fi
 
 if ((recover)); then

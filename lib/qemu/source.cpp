@@ -16,6 +16,7 @@
 #include "proto/progress.hpp"
 #include "qemu/backend.hpp"
 #include "qemu/cmdline.hpp"
+#include "qemu/convergence.hpp"
 #include "qemu/inventory.hpp"
 #include "qemu/migration.hpp"
 #include "vm/names.hpp"
@@ -95,7 +96,10 @@ class Pump {
 class QemuRamSender : public backend::RamSender {
  public:
   QemuRamSender(const VmRef& vm, const backend::RamLimits& limits)
-      : qmp_(connect_source(vm)), json_(limits.json), max_pause_ms_(limits.max_pause_ms) {
+      : qmp_(connect_source(vm)),
+        json_(limits.json),
+        downtime_ms_(limits.downtime_ms),
+        max_pause_ms_(limits.max_pause_ms) {
     enable_capabilities(qmp_, {"pause-before-switchover", "events"});
     json::Document args(rapidjson::kObjectType);
     auto& a = args.GetAllocator();
@@ -132,6 +136,7 @@ class QemuRamSender : public backend::RamSender {
   // Follows the migration to its end, finishing the disks at the switchover.
   backend::RamSent follow(Pump& pump, const backend::DiskHooks& disks) {
     proto::Progress progress("ram", json_);
+    ConvergenceWatch convergence(downtime_ms_);
     backend::RamSent sent;
     std::optional<Deadline> pause_ends;
     auto note_stop = [&] {
@@ -149,6 +154,7 @@ class QemuRamSender : public backend::RamSender {
       if (!e) {
         if (disks.check && !pause_ends) disks.check(qmp_);
         auto info = qmp_.execute("query-migrate");
+        if (auto stuck = convergence.feed(info)) log::notice(*stuck);
         if (const json::Value* ram = json::find(info, "ram"))
           progress.update(json::u64_at(*ram, "transferred", "ram"),
                           json::u64_at(*ram, "total", "ram"));
@@ -179,6 +185,7 @@ class QemuRamSender : public backend::RamSender {
 
   qmp::Client qmp_;
   bool json_;
+  std::uint64_t downtime_ms_;
   std::uint64_t max_pause_ms_;
 };
 

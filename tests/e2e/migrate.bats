@@ -53,6 +53,15 @@ teardown() { cleanup_run; }
     ! pgrep -f -- "-name $name .*-incoming defer" >/dev/null
 }
 
+@test "ssh prefers AES-GCM on an AES CPU unless -s chooses the ciphers; -v says which" {
+    grep -qw aes /proc/cpuinfo || skip "this CPU has no AES instructions"
+    e2e_guest "$name" 128 raw:32M
+    run -0 migrate -v --dry-run "$name" "$LSM_DST_ADDR"
+    [[ "$output" == *"ssh to $LSM_DST_ADDR: cipher aes128-gcm@openssh.com"* ]]
+    run -0 migrate -v --dry-run -s "$LSM_SSH -c chacha20-poly1305@openssh.com" "$name" "$LSM_DST_ADDR"
+    [[ "$output" == *"ssh to $LSM_DST_ADDR: cipher chacha20-poly1305@openssh.com"* ]]
+}
+
 @test "an unknown domain is one clear error and touches nothing" {
     run -1 migrate nosuchguest "$LSM_DST_ADDR"
     [[ "$output" == *"unknown domain 'nosuchguest'"* ]]
@@ -98,5 +107,18 @@ teardown() { cleanup_run; }
     e2e_migrate_wait "$log" || rc=$?
     ((rc == 1))
     grep -q "phase 3 (RAM, device state and the switchover) failed; rolling back" "$log"
+    e2e_check_rolled_back "$name" 1
+}
+
+@test "RAM that cannot converge is said while it streams; SIGINT then leaves the guest on the source" {
+    local log="$LSM_T/$name.log"
+    LSM_GUEST_APPEND="lsm.mem=16 lsm.memdirty=1" e2e_guest "$name" 128 raw:32M
+    wait_until 60 grep -q "filled 16 MiB of memory, rewriting it" "$(guest_console_log "$name" "$LSM_SRC_RUN")"
+    e2e_migrate_bg "$log" --bandwidth 8 "$name" "$LSM_DST_ADDR"
+    e2e_wait_log "$log" "RAM is not converging after [0-9]* rounds: .* against --downtime 300; more --bandwidth"
+    kill -INT "$(e2e_migrate_pid "$name")"
+    local rc=0
+    e2e_migrate_wait "$log" || rc=$?
+    ((rc == 1))
     e2e_check_rolled_back "$name" 1
 }

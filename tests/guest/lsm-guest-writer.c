@@ -12,7 +12,8 @@
  * bound how fast the guest dirties its disks on a slow link (default 0).
  * lsm.mem=MIB fills MIB of memory with non-zero data once (a child process
  * holds it), so a migration has that much RAM to move: QEMU sends zero pages
- * as a flag, and an idle guest's RAM is mostly zero.
+ * as a flag, and an idle guest's RAM is mostly zero. lsm.memdirty=1 makes
+ * that child rewrite it over and over, as fast as it can.
  *
  * The disk id is the disk's serial (virtio) when it has one, else its block
  * device name (xvda, sda): Xen's PV and emulated IDE disks have no serial,
@@ -83,6 +84,7 @@ struct options {
     char ack_tty[128];   /* lsm.ack= */
     unsigned sleep_ms;   /* lsm.sleep= */
     unsigned mem_mib;    /* lsm.mem= */
+    int mem_dirty;       /* lsm.memdirty= */
 };
 
 static void parse_cmdline(struct options *o)
@@ -91,6 +93,7 @@ static void parse_cmdline(struct options *o)
     o->blocks = LSM_DEFAULT_BLOCKS;
     o->sleep_ms = 0;
     o->mem_mib = 0;
+    o->mem_dirty = 0;
     snprintf(o->ack_tty, sizeof o->ack_tty, "%s", DEFAULT_ACK_TTY);
     if (read_sysfs("/proc/cmdline", cmdline, sizeof cmdline) != 0)
         return;
@@ -116,6 +119,8 @@ static void parse_cmdline(struct options *o)
                 o->mem_mib = (unsigned)n;
             else
                 say("ignoring bad %s", tok);
+        } else if (strcmp(tok, "lsm.memdirty=1") == 0) {
+            o->mem_dirty = 1;
         } else if (strncmp(tok, "lsm.ack=/dev/", 13) == 0 &&
                    strlen(tok + 8) < sizeof o->ack_tty) {
             snprintf(o->ack_tty, sizeof o->ack_tty, "%s", tok + 8);
@@ -254,8 +259,8 @@ static int write_generation(struct disk *d, unsigned char *buf)
 }
 
 /* A child fills MIB of memory, each page with its own non-zero pattern, says
- * so and keeps it until the guest ends. */
-static void fill_memory(unsigned mib)
+ * so and keeps it until the guest ends; with DIRTY it goes on rewriting it. */
+static void fill_memory(unsigned mib, int dirty)
 {
     if (mib == 0 || fork() != 0)
         return;
@@ -266,11 +271,15 @@ static void fill_memory(unsigned mib)
         say("lsm.mem=%u: %s", mib, strerror(errno));
         _exit(1);
     }
-    for (size_t page = 0; page < size / 4096; page++)
-        memset(mem + page * 4096, (int)(page % 255) + 1, 4096);
-    say("filled %u MiB of memory", mib);
-    for (;;)
-        pause();
+    for (unsigned pass = 0;; pass++) {
+        for (size_t page = 0; page < size / 4096; page++)
+            memset(mem + page * 4096, (int)((page + pass) % 255) + 1, 4096);
+        if (pass == 0)
+            say("filled %u MiB of memory%s", mib, dirty ? ", rewriting it" : "");
+        if (!dirty)
+            for (;;)
+                pause();
+    }
 }
 
 int main(void)
@@ -285,7 +294,7 @@ int main(void)
     }
     struct options opt;
     parse_cmdline(&opt);
-    fill_memory(opt.mem_mib);
+    fill_memory(opt.mem_mib, opt.mem_dirty);
     int count;
     /* ATA disks show up a moment after their driver loads. */
     while ((count = find_disks(disks, opt.blocks, buf)) == 0) {

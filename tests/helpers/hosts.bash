@@ -44,7 +44,8 @@
 #   LSM_HOSTS_NSIDS namespace ids (net:[..] mnt:[..]) used by hosts_leftovers
 #
 # Functions: hosts_setup, on_src, on_dst, ssh_dst, hosts_kill_ssh_sessions,
-# hosts_link_down, hosts_link_up, hosts_link_rate, hosts_leftovers.
+# hosts_link_down, hosts_link_up, hosts_link_rate, hosts_link_full_rate,
+# hosts_link_tx_bytes, hosts_leftovers.
 
 LSM_SSHD=/usr/sbin/sshd # absolute: sshd re-executes itself per connection
 
@@ -119,10 +120,23 @@ hosts_link_up() {
 }
 
 # hosts_link_rate MBIT: the source sends at most MBIT Mbit/s (a token bucket
-# on its end of the link), as over a slow network.
+# on its end of the link), as over a slow network, until the cleanup.
 hosts_link_rate() {
+    # A short queue (at most 100 ms of data), as on a router with sane
+    # buffers: a long one adds its delay to every NBD request.
     ip netns exec "$LSM_SRC_NS" tc qdisc replace dev eth0 root tbf rate "${1}mbit" \
-        burst 64kb latency 1s
+        burst 64kb latency 100ms || return
+    cleanup_push hosts_link_full_rate
+}
+
+# The link at full speed again (nothing to undo is fine).
+hosts_link_full_rate() {
+    ip netns exec "$LSM_SRC_NS" tc qdisc del dev eth0 root 2>/dev/null || true
+}
+
+# Bytes the source has sent on the link so far.
+hosts_link_tx_bytes() {
+    ip netns exec "$LSM_SRC_NS" cat /sys/class/net/eth0/statistics/tx_bytes
 }
 
 # Prints what the fixture left behind (namespaces, processes inside them -

@@ -37,6 +37,8 @@
 #                              migration the destination's is NAME--incoming)
 #   lab_guest_acked NAME [HOST]            highest generation acked in them
 #   lab_guest_wait_acks HOST NAME MINGEN SECS   wait for an ack on HOST
+#   lab_ack_watch NAME, lab_ack_gaps NAME  time its acks on this machine's
+#                              clock; the longest gap is the pause it saw
 #   lab_guest_stop HOST NAME               pause, let I/O settle, destroy
 #   lab_guest_verify HOST NAME [ACKED]     lsm-guest-verify its image on HOST
 #   lab_guest_qmp HOST NAME JSON           one QMP command to its device model
@@ -364,6 +366,41 @@ lab_guest_acked() {
     [[ -n "$id" ]] || id="$(lab_guest_disk_id "$1")" || return
     mapfile -t logs < <(lab_guest_console_logs "$1" "${2:-}")
     guest_acked "${logs[@]}" "$id"
+}
+
+# lab_ack_watch NAME: from now until lab_ack_gaps, this machine notes on its
+# own clock when each new generation of NAME shows up in a console log of
+# either host. A migration's pause is then one clock's measure, whatever the
+# dom0s' clocks (read from QEMU's RTC at boot, to the second) say.
+lab_ack_watch() {
+    local name="$1" id
+    id="$(lab_guest_disk_id "$name")" || return
+    : >"$LAB_T/$name.ack-times"
+    _lab_ack_watch "$name" "$id" "$LAB_T/$name.ack-times" 3>&- &
+    LAB_ACK_WATCH_PID=$!
+    cleanup_push kill "$LAB_ACK_WATCH_PID"
+}
+
+_lab_ack_watch() {
+    local name="$1" id="$2" out="$3" last=0 gen logs
+    mapfile -t logs < <(lab_guest_console_logs "$name")
+    while :; do
+        gen="$(guest_acked "${logs[@]}" "$id")"
+        if ((gen > last)); then
+            echo "$EPOCHREALTIME $gen" >>"$out"
+            last="$gen"
+        fi
+        sleep 0.02
+    done
+}
+
+# lab_ack_gaps NAME: ends the watch; prints "LONGEST MEDIAN", in seconds, of
+# the times between two new generations: the longest is the pause the guest
+# saw (plus one write), the median what one write takes.
+lab_ack_gaps() {
+    kill "$LAB_ACK_WATCH_PID" 2>/dev/null || true
+    awk 'NR > 1 { print $1 - t } { t = $1 }' "$LAB_T/$1.ack-times" | sort -n |
+        awk '{ v[NR] = $1 } END { if (NR) printf "%.2f %.2f\n", v[NR], v[int((NR + 1) / 2)] }'
 }
 
 _lab_guest_acked_at_least() { (($(lab_guest_acked "$1" "$2") >= $3)); }

@@ -73,11 +73,14 @@ teardown() { lab_teardown_test; }
     run -0 lab_run_on -t 60 b truncate -s "${LAB_GUEST_DISK_MB}M" "/var/lib/xenlab/$GUEST.raw"
     lab_guest_wait_acks a "$GUEST" 3 120
 
-    local t0=$EPOCHREALTIME
+    lab_ack_watch "$GUEST"
+    local t0=$EPOCHREALTIME longest median
     run -0 lab_run_on -t 300 a xl migrate "$GUEST" "$LAB_B_ADDR"
     echo "# xenlab: xl migrate of a $LAB_GUEST_MEM MB PV guest a -> b took $(lab_seconds_since "$t0") s" >&3
     run -0 lab_run_on -t 60 b xl list "$GUEST"
     run -1 lab_run_on -t 60 a xl list "$GUEST"
     # Still running after the move: it keeps acking on b.
     lab_guest_wait_acks b "$GUEST" $(($(lab_guest_acked "$GUEST") + 2)) 60
+    read -r longest median < <(lab_ack_gaps "$GUEST")
+    echo "# xenlab: xl migrate, pv guest: longest gap between acks ${longest} s (a write takes ${median} s)" >&3
 }

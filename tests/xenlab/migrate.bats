@@ -30,10 +30,11 @@ teardown() { lab_teardown_test; }
 # b and keeps acking new generations, a has neither the domain nor anything
 # lsm made, and b's image verifies at the last generation acked anywhere.
 migrates_while_writing() {
-    local name="$1" type="$2" t0 acked
+    local name="$1" type="$2" t0 acked longest median
     lab_guest_create a "$name" "$type"
     lab_guest_wait_acks a "$name" 3 300
 
+    lab_ack_watch "$name"
     t0=$EPOCHREALTIME
     run lab_run_on -t 900 a /lab/bin/lsm-migrate.sh "$name" lab-b
     echo "# lsm-migrate.sh of the $type guest a -> b: exit $status after $(lab_seconds_since "$t0") s" >&3
@@ -43,6 +44,8 @@ migrates_while_writing() {
 
     acked="$(lab_guest_acked "$name")"
     lab_guest_wait_acks b "$name" $((acked + 2)) 120
+    read -r longest median < <(lab_ack_gaps "$name")
+    echo "# xenlab: lsm-migrate.sh, $type guest: longest gap between acks ${longest} s (a write takes ${median} s)" >&3
     run -0 lab_run_on -t 60 b xl list "$name"
     run -1 lab_run_on -t 60 a xl list "$name"
     # The source image stays (the guest's disk as of the move); nothing else.
