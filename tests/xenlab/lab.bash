@@ -84,6 +84,7 @@ LAB_XEN_EXTRA="${LAB_XEN_EXTRA:-}"         # appended to Xen's command line
 # least a PV domain boots the Debian kernel in; the disk is sparse.
 LAB_GUEST_DIR=/var/lib/xenlab              # guest images, on each dom0's disk
 LAB_GUEST_MEM="${LAB_GUEST_MEM:-96}"
+LAB_GUEST_BOOT_SECS="${LAB_GUEST_BOOT_SECS:-150}"
 LAB_GUEST_DISK_MB="${LAB_GUEST_DISK_MB:-16}"
 # The writer, paced: with 64 blocks and no pause it dirtied its disk faster
 # than lsm's mirror copied it over the lab link (minutes to converge).
@@ -286,9 +287,36 @@ lab_guest_disk_id() {
 #   hvm  qemu-xen device model, emulated IDE disk and no PV drivers
 #        (xen_platform_pci=0): the guest writes through QEMU too
 # Earlier console logs of NAME are removed on both hosts, so acks read later
-# are this guest's. Returns once xl create did; the guest acks some seconds
-# (PV) to a minute (HVM) later: lab_guest_wait_acks.
+# are this guest's. Returns once the guest has printed on its console; it
+# acks some seconds (PV) to a minute (HVM) later: lab_guest_wait_acks.
+# A guest that prints nothing within LAB_GUEST_BOOT_SECS is shown (xl list,
+# the hypervisor's last messages), destroyed and created once more: on a
+# loaded CI machine a nested TCG guest was seen to print nothing in 300 s
+# (once in many boots). lsm plays no part in a boot.
 lab_guest_create() {
+    local host="$1" name="$2" try
+    for try in 1 2; do
+        _lab_guest_start "$@" || return
+        wait_until "$LAB_GUEST_BOOT_SECS" _lab_guest_printed "$name" "$host" && return 0
+        echo "# xenlab: guest $name printed nothing on host $host in ${LAB_GUEST_BOOT_SECS}s (try $try):" >&3
+        lab_run_on -t 60 "$host" "xl list $name; xl dmesg | tail -n 15" 2>&1 | sed 's/^/#   /' >&3 || true
+        lab_sh -t 120 "$host" 'xl destroy "$1"' "$name" || true
+    done
+    echo "lab_guest_create: guest $name printed nothing on host $host, twice" >&2
+    return 1
+}
+
+# _lab_guest_printed NAME HOST: NAME wrote something to its console on HOST
+# (xenconsoled's log starts with a line of its own).
+_lab_guest_printed() {
+    local log
+    while read -r log; do
+        [[ -f "$log" ]] && grep -qv 'Logfile Opened' "$log" && return 0
+    done < <(lab_guest_console_logs "$1" "$2")
+    return 1
+}
+
+_lab_guest_start() {
     local host="$1" name="$2" type="$3" cfg="$LAB_SHARE/guest/$2.cfg"
     local blocks="lsm.blocks=$LAB_GUEST_BLOCKS lsm.sleep=$LAB_GUEST_SLEEP_MS" image="$LAB_GUEST_DIR/$2.raw"
     local logs
