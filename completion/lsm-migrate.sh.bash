@@ -3,7 +3,7 @@
 # dom0), then HOST (Host lines of ~/.ssh/config, unhashed known_hosts).
 # Installed as share/bash-completion/completions/lsm-migrate.sh.
 
-_lsm_migrate_options='-s -v --backend --map --shared-disk --reuse --bandwidth --downtime
+_lsm_migrate_options='-s -v -p --debug --backend --map --shared-disk --reuse --bandwidth --downtime
     --max-pause --write-blocking --dry-run --json --recover --run-dir --remote-run-dir
     --remote-bindir -h --help'
 # ssh's system-wide known hosts.

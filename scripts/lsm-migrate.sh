@@ -24,6 +24,9 @@ Options:
   -s SSHCMD             command to reach HOST (default: ssh); with -s '' HOST
                         is itself a command prefix run locally
   -v                    verbose (repeat for debug output)
+  -p                    leave the guest paused on HOST (as xl migrate -p)
+  --debug               debug output (-v -v) on both hosts, all of it kept
+                        with both hosts' device model logs in a directory
   --backend NAME        qemu or xen (default: detected)
   --map OLD=NEW         destination path prefix rewrite, repeatable
   --shared-disk PATH    a disk both hosts already see: not copied, repeatable
@@ -69,6 +72,9 @@ bandwidth=
 downtime=300
 max_pause=30000
 write_blocking=()
+paused=()
+runs_word=runs
+debug=0
 dry_run=0
 recover=0
 json=()
@@ -81,6 +87,8 @@ while (($#)); do
         -s) (($# >= 2)) || die_usage "-s needs a command"; ssh_cmd="$2"; shift 2 ;;
         -v) verbose+=(-v); shift ;;
         -vv) verbose+=(-v -v); shift ;;
+        -p) paused=(--paused) runs_word="is paused"; shift ;;
+        --debug) debug=1; shift ;;
         --backend) backend="${2:?}"; shift 2 ;;
         --map) maps+=(--map "${2:?}"); shift 2 ;;
         --shared-disk) shared+=(--shared-disk "${2:?}"); shift 2 ;;
@@ -115,6 +123,7 @@ host="$2"
 [[ "$downtime" =~ ^[1-9][0-9]*$ ]] || die_usage "--downtime wants milliseconds, got '$downtime'"
 [[ "$max_pause" =~ ^[1-9][0-9]*$ ]] || die_usage "--max-pause wants milliseconds, got '$max_pause'"
 remote_run_dir="${remote_run_dir:-$run_dir}"
+((debug)) && verbose=(-v -v)
 
 # The tools: beside this script once installed, in build/bin in a checkout.
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -179,6 +188,16 @@ else
 fi
 
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/lsm-migrate.XXXXXX")"
+# --debug: everything said on stderr here, where the destination's tools
+# speak too (through ssh), goes to a directory that outlives the run.
+debug_dir=
+debug_tee=
+if ((debug)); then
+    debug_dir="$(mktemp -d "${TMPDIR:-/tmp}/lsm-debug-$domain.XXXXXX")"
+    exec {stderr_fd}>&2
+    exec 2> >(tee -a "$debug_dir/migrate.log" >&"$stderr_fd")
+    debug_tee=$!
+fi
 ctl="$tmp/ssh-control"
 ssh_argv=()
 read -r -a ssh_argv <<<"$ssh_cmd"
@@ -193,8 +212,10 @@ t_start='' t_prepared='' t_mirrored='' t_streamed='' t_end='' downtime_ms=''
 
 cleanup() {
     local rc=$?
-    # The audit line goes out first, while the ssh master may still be up.
+    # The audit line and the logs go first, while the ssh master may still
+    # be up.
     ((audit)) && audit "$rc"
+    [[ -z "$debug_dir" ]] || keep_debug
     # The master may be dead already (a broken link): nothing left to stop.
     if ((master)); then
         local spec
@@ -204,6 +225,11 @@ cleanup() {
         "${ssh_argv[@]}" -o ControlPath="$ctl" -O exit -- "$host" 2>/dev/null || true
     fi
     rm -rf "$tmp"
+    # All of it in migrate.log before we are gone.
+    if [[ -n "$debug_tee" ]]; then
+        exec 2>&"$stderr_fd"
+        wait "$debug_tee" || true
+    fi
 }
 trap cleanup EXIT
 
@@ -273,6 +299,7 @@ json_number() {
 summary_json() {
     local out
     out="{\"lsm\":1,\"type\":\"summary\",\"domain\":$(json_string "$domain"),\"host\":$(json_string "$host"),\"ok\":true"
+    out+=",\"paused\":$( ((${#paused[@]})) && echo true || echo false)"
     while (($# >= 2)); do
         out+=",\"$1\":$(json_number "$2")"
         shift 2
@@ -342,11 +369,25 @@ audit() {
         say "warning: the audit line of this migration is not in the system log of ${missing[0]}${missing[1]:+ and ${missing[1]}} (no syslog socket there? this host's is $sock)"
 }
 
+# --debug: the messages of this run and each host's logs of the VM beside
+# migrate.log. The destination's only over a live master, as for audit.
+keep_debug() {
+    cp "$tmp"/*.json "$tmp/ssh.log" "$debug_dir/" 2>/dev/null || true
+    local_tool lsm-dmstate logs "$domain" "${be[@]}" "${rdir[@]}" >"$debug_dir/source.logs" ||
+        say "warning: this host's logs of $domain are not in $debug_dir"
+    if ((master)) && ! "${ssh_argv[@]}" -o ControlPath="$ctl" -O check -- "$host" 2>/dev/null ||
+        ! remote lsm-dmstate logs "$domain" "${be[@]}" "${rrdir[@]}" </dev/null \
+            >"$debug_dir/destination.logs"; then
+        say "warning: $host's logs of $domain are not in $debug_dir"
+    fi
+    say "debug: the logs of this run are in $debug_dir"
+}
+
 # The destination committed: make sure its copy runs (unless it just said
 # so), end the source copy, then let the destination forget the commit.
 finish_commit() {
     if [[ "${1:-}" != confirmed ]] &&
-        ! remote lsm-resume receive "$domain" "${rrdir[@]}" "${verbose[@]}" >/dev/null; then
+        ! remote lsm-resume receive "$domain" "${paused[@]}" "${rrdir[@]}" "${verbose[@]}" >/dev/null; then
         say "$domain is committed on $host but does not run there: CHECK $host, then: $prog --recover $domain $host"
         exit 3
     fi
@@ -366,7 +407,7 @@ ask_destination() {
     remote lsm-resume receive "$domain" --rollback "${rrdir[@]}" "${verbose[@]}" || rc=$?
     if ((rc == 3)); then
         finish_commit
-        say "$domain runs on $host"
+        say "$domain $runs_word on $host"
         exit 0
     elif ((rc == 0)); then
         if local_tool lsm-resume send "$domain" --rollback --not-committed "${be[@]}" "${rdir[@]}" \
@@ -511,7 +552,7 @@ switchover() {
     local_tool lsm-ramstream send "$domain" --commit --report "$tmp/ram.json" "${be[@]}" \
         "${rdir[@]}" --downtime "$downtime" --max-pause "$max_pause" "${bw[@]}" "${json[@]}" \
         "${verbose[@]}" <"$tmp/answers" |
-        remote lsm-ramstream receive "$domain" "${rrdir[@]}" --go-timeout "$max_pause" \
+        remote lsm-ramstream receive "$domain" "${paused[@]}" "${rrdir[@]}" --go-timeout "$max_pause" \
             --idle-timeout "$((max_pause + 10000))" "${json[@]}" "${verbose[@]}" >"$tmp/answers"
     local statuses=("${PIPESTATUS[@]}")
     return "${statuses[0]}"
@@ -538,7 +579,8 @@ ram_bytes="$(field "$tmp/ram.json" ram_bytes)"
 disk_bytes="$(field "$tmp/ram.json" disk_bytes)"
 paused_at="$(field "$tmp/ram.json" paused_at)"
 resumed_at="$(field "$tmp/ram.json" resumed_at)"
-# A guest that was paused before migrating has no downtime: -1 says so.
+# A guest that was paused before migrating, or stays paused (-p), has no
+# downtime: -1 says so.
 downtime_ms="$(awk -v a="$paused_at" -v b="$resumed_at" \
     'BEGIN { if (a > 0 && b > 0) printf "%d", (b - a) * 1000; else print -1 }')"
 total="$(elapsed "$t_start" "$t_end")"
@@ -549,7 +591,7 @@ if ((${#json[@]})); then
         total_s "$total" disk_bytes "$disk_bytes" ram_bytes "$ram_bytes" downtime_ms "$downtime_ms"
 else
     cat <<EOF
-$domain migrated to $host
+$domain migrated to $host$( ((${#paused[@]})) && echo ", paused there (xl unpause, or QMP cont, runs it)")
   phase 1 prepare: $(elapsed "$t_start" "$t_prepared") s
   phase 2 mirror:  $(elapsed "$t_prepared" "$t_mirrored") s
   phase 3 ram:     $(elapsed "$t_mirrored" "$t_streamed") s

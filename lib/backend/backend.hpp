@@ -130,9 +130,10 @@ struct DestinationOps {
   // Phase 4, before the commit: throws unless the VM is all here and can
   // be run (nothing is changed, so a rollback may still follow).
   std::function<void(const VmRef& vm, const vm::DestState& state)> check_resumable;
-  // Phase 4, the commit: the guest runs here (if it ran on the source).
-  // Returns when it resumed, in seconds since the epoch; 0 if not resumed.
-  std::function<double(const VmRef& vm, const vm::DestState& state)> resume;
+  // Phase 4, the commit: the guest runs here if it ran on the source and
+  // leave_paused is false (xl migrate -p). Returns when it resumed, in
+  // seconds since the epoch; 0 if not resumed.
+  std::function<double(const VmRef& vm, const vm::DestState& state, bool leave_paused)> resume;
   // Stops what start and export_disks started and removes their files (not
   // the images); IndeterminateError if the guest may run here.
   std::function<void(const VmRef& vm, const vm::DestState& state)> rollback;
@@ -141,6 +142,9 @@ struct DestinationOps {
 struct Backend {
   SourceOps source;
   DestinationOps destination;
+  // The logs this host may hold of the VM's processes (device model, NBD
+  // servers), existing or not: what --debug keeps of each host.
+  std::function<std::vector<std::string>(const VmRef& vm)> log_files;
 };
 
 // A table entry that builds the backend's own T from the operation's

@@ -19,8 +19,8 @@ Kind kind_named(const std::string& name) {
 Kind host_kind() { return is_xen_dom0() ? Kind::kXen : Kind::kQemu; }
 
 const Backend& backend_for(Kind k) {
-  static const Backend qemu{qemu::source_ops(), qemu::destination_ops()};
-  static const Backend xen{xen::source_ops(), xen::destination_ops()};
+  static const Backend qemu{qemu::source_ops(), qemu::destination_ops(), qemu::log_files};
+  static const Backend xen{xen::source_ops(), xen::destination_ops(), xen::log_files};
   return k == Kind::kXen ? xen : qemu;
 }
 

@@ -50,6 +50,11 @@ CLI::App* dest_command(CLI::App& app, const std::string& name, const std::string
   return sub;
 }
 
+CLI::Option* add_leave_paused_option(CLI::App* sub, phases::DestOptions& o) {
+  return sub->add_flag("--paused", o.leave_paused,
+                       "The commit leaves the guest paused here (as xl migrate -p)");
+}
+
 void add_json_option(CLI::App* sub, bool& json) {
   sub->add_flag("--json", json, "Progress as JSON lines on stderr");
 }

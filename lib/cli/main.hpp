@@ -27,6 +27,8 @@ CLI::App* source_command(CLI::App& app, const std::string& name, const std::stri
 CLI::App* dest_command(CLI::App& app, const std::string& name, const std::string& help,
                        phases::DestOptions& o);
 void add_run_dir_option(CLI::App* sub, std::string& run_dir);
+// --paused: the destination's commit leaves the guest paused.
+CLI::Option* add_leave_paused_option(CLI::App* sub, phases::DestOptions& o);
 // --json: progress as JSON lines on stderr.
 void add_json_option(CLI::App* sub, bool& json);
 // --bandwidth MiB/s, stored as bytes/s.

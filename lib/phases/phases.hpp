@@ -63,6 +63,8 @@ struct SourceOptions {
 struct DestOptions {
   std::string name;
   std::string run_dir;
+  // The commit leaves the guest paused here (xl migrate -p).
+  bool leave_paused = false;
   backend::BackendFor backends = backend::backend_for;
 };
 

@@ -135,8 +135,8 @@ void receive_ram(const RamReceiveOptions& o, int in_fd, int out_fd) {
     return;
   }
   if (*go != vm.name) throw proto::ProtocolError("go is for domain '" + *go + "', not '" + vm.name + "'");
-  proto::write_resume_result(out_fd, commit_destination(be, vm, state));
-  log::info("guest " + vm.name + " runs on this host");
+  proto::write_resume_result(out_fd, commit_destination(be, vm, state, o.leave_paused));
+  log::info("guest " + vm.name + (o.leave_paused ? " is here, paused" : " runs on this host"));
 }
 
 }  // namespace lsm::phases

@@ -10,10 +10,11 @@ namespace lsm::phases {
 // Destination, with the source's "go" (or by hand, the operator's): marks
 // the commit durably, runs the guest here, forgets the rollback state.
 // Returns when it resumed (seconds since the epoch; 0 if it was not
-// running on the source). A VM not ready to run fails before the marker,
-// leaving a rollback possible; a failure after it is IndeterminateError.
+// running on the source or stays paused by leave_paused). A VM not ready
+// to run fails before the marker, leaving a rollback possible; a failure
+// after it is IndeterminateError.
 double commit_destination(const backend::Backend& be, const backend::VmRef& vm,
-                          const vm::DestState& state);
+                          const vm::DestState& state, bool leave_paused);
 
 // Destination, by hand or to settle an interrupted migration: commits if
 // not done yet (idempotent); writes a "resume" result to out_fd.

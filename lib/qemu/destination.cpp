@@ -183,7 +183,7 @@ void check_resumable(const VmRef& vm, const vm::DestState& state) {
                 "); not resuming");
 }
 
-double resume(const VmRef& vm, const vm::DestState& state) {
+double resume(const VmRef& vm, const vm::DestState& state, bool leave_paused) {
   qmp::Client qmp = qmp::Client::connect(state.qmp);
   try {
     qmp.execute("nbd-server-stop");
@@ -192,13 +192,14 @@ double resume(const VmRef& vm, const vm::DestState& state) {
     log::info("nbd-server-stop: " + std::string(e.what()));
   }
   remove_file(vm::nbd_socket(vm.run_dir, vm.name));
+  bool run = state.was_running && !leave_paused;
   double resumed_at = 0;
-  if (state.was_running) {
+  if (run) {
     qmp.execute("cont");
     resumed_at = qmp.wait_event("RESUME", 30s).timestamp();
   }
   auto status = qmp.execute("query-status");
-  if (state.was_running && !json::bool_at(status, "running", "query-status"))
+  if (run && !json::bool_at(status, "running", "query-status"))
     throw Error("guest '" + vm.name + "' did not keep running after cont (status " +
                 json::string_at(status, "status", "query-status") + ")");
   return resumed_at;

@@ -87,7 +87,7 @@ ScriptedBackend::ScriptedBackend() {
       throw Error("scripted receiver: not the scripted payload");
   };
   dst.check_resumable = [this](const VmRef&, const vm::DestState&) { step("check_resumable"); };
-  dst.resume = [this](const VmRef&, const vm::DestState&) {
+  dst.resume = [this](const VmRef&, const vm::DestState&, bool) {
     step("resume");
     return 1001.25;
   };

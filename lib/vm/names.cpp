@@ -59,4 +59,8 @@ std::string qemu_log(const std::string& run_dir, const std::string& name) {
   return lsm_dir(run_dir) + "/" + name + ".qemu.log";
 }
 
+std::string qemu_nbd_log(const std::string& run_dir, const std::string& name) {
+  return lsm_dir(run_dir) + "/" + name + ".qemu-nbd.log";
+}
+
 }  // namespace lsm::vm

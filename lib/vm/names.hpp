@@ -24,5 +24,7 @@ std::string state_file(const std::string& run_dir, const std::string& name);
 std::string commit_marker(const std::string& run_dir, const std::string& name);
 std::string nbd_socket(const std::string& run_dir, const std::string& name);
 std::string qemu_log(const std::string& run_dir, const std::string& name);
+// The log of the qemu-nbd servers a Xen destination runs for NAME's disks.
+std::string qemu_nbd_log(const std::string& run_dir, const std::string& name);
 
 }  // namespace lsm::vm

@@ -13,5 +13,7 @@ namespace lsm::xen {
 // The operations, each side in its own file.
 backend::SourceOps source_ops();
 backend::DestinationOps destination_ops();
+// Backend::log_files.
+std::vector<std::string> log_files(const backend::VmRef& vm);
 
 }  // namespace lsm::xen

@@ -51,7 +51,7 @@ proto::Exports export_disks(const VmRef& vm, vm::DestState& state) {
   if (!state.nbd_pids.empty())
     throw Error("the disks of '" + vm.name + "' are already exported; roll back first");
   proto::Exports out;
-  std::string log = vm::lsm_dir(vm.run_dir) + "/" + vm.name + ".qemu-nbd.log";
+  std::string log = vm::qemu_nbd_log(vm.run_dir, vm.name);
   for (const auto& d : state.disks) {
     if (d.shared) continue;
     std::size_t index = out.exports.size();
@@ -100,18 +100,23 @@ void check_resumable(const VmRef& vm, const vm::DestState&) {
   incoming_domain(x, vm);
 }
 
-double resume(const VmRef& vm, const vm::DestState&) {
+double resume(const VmRef& vm, const vm::DestState&, bool leave_paused) {
   Libxl x;
   std::uint32_t domid = incoming_domain(x, vm).first;
+  double resumed_at = 0;
   // Unpaused first: a rollback tells from the pause flag of NAME--incoming
   // whether the guest may have run here.
-  unpause_domain(x, domid);
-  double resumed_at = epoch_now();
+  if (!leave_paused) {
+    unpause_domain(x, domid);
+    resumed_at = epoch_now();
+  }
   rename_domain(x, domid, incoming_name(vm.name), vm.name);
   auto info = domain_info(x, domid);
-  if (!info || info->paused || info->dying)
-    throw Error("domain " + vm.name + " did not keep running after unpause");
-  log::info("domain " + vm.name + " runs on this host as domain " + std::to_string(domid));
+  if (!info || info->dying || info->paused != leave_paused)
+    throw Error("domain " + vm.name + (leave_paused ? " is not paused as asked (-p)"
+                                                    : " did not keep running after unpause"));
+  log::info("domain " + vm.name + (leave_paused ? " is paused" : " runs") + " on this host as domain " +
+            std::to_string(domid));
   return resumed_at;
 }
 

@@ -43,6 +43,34 @@ teardown() { cleanup_run; }
     e2e_check_migrated "$name" 3
 }
 
+@test "-p leaves the guest paused on the destination, committed and settled; cont runs it there" {
+    e2e_guest "$name" 128 raw:32M
+    run -0 --separate-stderr migrate -p --json "$name" "$LSM_DST_ADDR"
+    [[ "$output" == '{"lsm":1,"type":"summary"'*'"paused":true'*'"downtime_ms":-1}' ]]
+    on_dst lsm-dmstate send "$name" --run-dir "$LSM_SRC_RUN" --dry-run | grep -q '"running":false'
+    local acked
+    acked="$(_acked "$name" disk0)"
+    sleep 2
+    (($(_acked "$name" disk0) == acked))
+    guest_qmp "$name" "$LSM_DST_RUN" '{"execute":"cont"}'
+    e2e_check_migrated "$name" 1
+}
+
+@test "--debug keeps both hosts' debug output, the messages and the destination QEMU's log" {
+    e2e_guest "$name" 128 raw:32M
+    run -0 --separate-stderr migrate --debug "$name" "$LSM_DST_ADDR"
+    local dir
+    dir="$(echo "$LSM_T/lsm-debug-$name".*)"
+    [[ -d "$dir" && "$(stat -c %a "$dir")" == 700 ]]
+    [[ "$stderr" == *"debug: the logs of this run are in $dir"* ]]
+    # Debug lines, and what only the destination's tools say.
+    grep -q ': debug: ' "$dir/migrate.log"
+    grep -q "guest $name runs on this host" "$dir/migrate.log"
+    [[ -s "$dir/vm.json" && -s "$dir/ram.json" ]]
+    grep -qx "==> $LSM_SRC_RUN/lsm/$name.qemu.log <==" "$dir/destination.logs"
+    e2e_check_migrated "$name" 1
+}
+
 @test "--dry-run prints the plan and changes nothing on either host" {
     e2e_guest "$name" 128 raw:32M qcow2:64M
     local before

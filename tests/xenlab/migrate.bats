@@ -101,6 +101,37 @@ migrates_while_writing() {
     lab_host_clean b "$GUEST" --keep-image
 }
 
+@test "-p --debug: the PV guest waits paused on b until xl unpause; both hosts' device model logs are kept" {
+    GUEST="mig-paused"
+    lab_guest_create a "$GUEST" pv
+    lab_guest_wait_acks a "$GUEST" 3 120
+    run lab_run_on -t 900 a /lab/bin/lsm-migrate.sh -p --debug "$GUEST" lab-b
+    printf '%s\n' "$output"
+    assert_success
+    assert_output --partial "$GUEST migrated to lab-b, paused there"
+
+    # Paused on b, gone from a: no new generation until it is unpaused.
+    run -0 lab_run_on -t 60 b xl list "$GUEST"
+    [[ "$(awk 'NR == 2 { print $5 }' <<<"$output")" == *p* ]]
+    run -1 lab_run_on -t 60 a xl list "$GUEST"
+    local acked
+    acked="$(lab_guest_acked "$GUEST")"
+    sleep 5
+    (($(lab_guest_acked "$GUEST") == acked))
+
+    local dir
+    dir="$(lab_run_on -t 900 a sh -c "ls -d /tmp/lsm-debug-$GUEST.*")"
+    run -0 lab_run_on -t 60 a sh -c "grep -c ': debug: ' $dir/migrate.log &&
+        grep -x '==> /var/log/xen/qemu-dm-$GUEST.log <==' $dir/source.logs &&
+        grep -x '==> /var/log/xen/qemu-dm-$GUEST--incoming.log <==' $dir/destination.logs"
+    lab_run_on -t 60 a rm -rf "$dir"
+
+    run -0 lab_run_on -t 60 b xl unpause "$GUEST"
+    lab_guest_wait_acks b "$GUEST" $((acked + 2)) 120
+    lab_host_clean a "$GUEST" --keep-image
+    lab_guest_stop_and_verify b "$GUEST"
+}
+
 @test "a disk the dom0 kernel serves (blkback) is refused at --dry-run, naming the fix" {
     GUEST="mig-phy"
     LAB_GUEST_PV_BACKEND="" lab_guest_create a "$GUEST" pv

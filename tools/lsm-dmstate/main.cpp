@@ -4,6 +4,7 @@
 
 #include "cli/main.hpp"
 #include "phases/dmstate.hpp"
+#include "phases/logs.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"Phase 1 of a live migration with local disks: describe the VM on "
@@ -27,6 +28,11 @@ int main(int argc, char** argv) {
   send->add_option("--shared-disk", d.shared_disks, "A disk both hosts already see; not copied");
   send->add_flag("--dry-run", d.dry_run, "Describe only; start no migration record");
   lsm::cli::on_run(send, [&] { lsm::phases::describe(d, STDOUT_FILENO); });
+
+  lsm::phases::SourceOptions l;
+  auto* logs = lsm::cli::source_command(
+      app, "logs", "Print this host's logs of the VM's device model and NBD servers (--debug)", l);
+  lsm::cli::on_run(logs, [&] { lsm::phases::print_logs(l, STDOUT_FILENO); });
 
   return lsm::cli::run(app, argc, argv);
 }

@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   recv->add_option("--idle-timeout", r.idle_timeout_ms,
                    "ms of silence after which the stream counts as dead (default 120000)")
       ->check(CLI::PositiveNumber);
+  lsm::cli::add_leave_paused_option(recv, r);
   lsm::cli::add_json_option(recv, r.json);
   lsm::cli::on_run(recv, [&] { lsm::phases::receive_ram(r, STDIN_FILENO, STDOUT_FILENO); });
 

@@ -23,9 +23,12 @@ int main(int argc, char** argv) {
       "--rollback", rollback,
       "Instead: stop the incoming QEMU or domain, delete the images this migration created "
       "(exit 3 if it was committed here)");
-  recv->add_flag("--release", release,
-                 "Instead: the source copy is gone, forget the commit")
-      ->excludes(rb);
+  auto* rel = recv->add_flag("--release", release,
+                             "Instead: the source copy is gone, forget the commit")
+                  ->excludes(rb);
+  lsm::cli::add_leave_paused_option(recv, d)
+      ->excludes(rb)
+      ->excludes(rel);
   lsm::cli::on_run(recv, [&] {
     if (rollback)
       lsm::phases::rollback_destination(d);
