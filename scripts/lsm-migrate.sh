@@ -52,6 +52,8 @@ Each migration leaves one line tagged lsm in the system log of both hosts
 On a CPU with AES instructions ssh prefers AES-GCM (about 1.7x the speed of
 its default, chacha20-poly1305) unless -s or the ssh configuration sets
 Ciphers; -v prints the cipher in use.
+Of xl migrate's options, -s, -v, -p and --debug work here; -C, -e and -D
+do not (see lsm-migrate.sh(8), XL MIGRATE OPTIONS).
 EOF
 }
 

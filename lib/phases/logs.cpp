@@ -19,7 +19,8 @@ namespace {
 constexpr off_t kMaxBytes = 4 << 20;
 
 // The last kMaxBytes of a regular file; nullopt if there is none at path.
-// Never through a symlink: the run directory is ours, a link in it is not.
+// Never through a symlink: lsm and libxl write these logs as files, so a
+// link in their place is someone else's.
 std::optional<std::string> tail_of(const std::string& path) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
   if (!fd) {

@@ -77,6 +77,11 @@ int precopy_policy(struct precopy_stats stats, void* data) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - c->start).count();
   double rate = seconds > 0 ? c->copied / seconds : 0;
   double left_ms = rate > 0 ? stats.dirty_count * kPageSize / rate * 1000 : 1e9;
+  // Before the first pass has gone out there is no rate to tell by.
+  if (stats.iteration == 0) {
+    log::info("RAM round 0: all " + std::to_string(stats.dirty_count) + " pages");
+    return XGS_POLICY_CONTINUE_PRECOPY;
+  }
   log::info("RAM round " + std::to_string(stats.iteration) + ": " +
             std::to_string(stats.dirty_count) + " dirty pages, ~" +
             std::to_string(static_cast<long>(left_ms)) + " ms to copy them");

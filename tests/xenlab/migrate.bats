@@ -109,6 +109,8 @@ migrates_while_writing() {
     printf '%s\n' "$output"
     assert_success
     assert_output --partial "$GUEST migrated to lab-b, paused there"
+    local dir="${output##*the logs of this run are in }"
+    dir="${dir%%$'\n'*}"
 
     # Paused on b, gone from a: no new generation until it is unpaused.
     run -0 lab_run_on -t 60 b xl list "$GUEST"
@@ -119,12 +121,14 @@ migrates_while_writing() {
     sleep 5
     (($(lab_guest_acked "$GUEST") == acked))
 
-    local dir
-    dir="$(lab_run_on -t 900 a sh -c "ls -d /tmp/lsm-debug-$GUEST.*")"
-    run -0 lab_run_on -t 60 a sh -c "grep -c ': debug: ' $dir/migrate.log &&
-        grep -x '==> /var/log/xen/qemu-dm-$GUEST.log <==' $dir/source.logs &&
-        grep -x '==> /var/log/xen/qemu-dm-$GUEST--incoming.log <==' $dir/destination.logs"
-    lab_run_on -t 60 a rm -rf "$dir"
+    # The directory the run named, on a: debug lines of both hosts' tools,
+    # each host's device model log.
+    # shellcheck disable=SC2016 # expanded on a
+    run -0 lab_sh -t 60 a 'grep -q "lsm-ramstream: guest $2 is here, paused" "$1/migrate.log" &&
+        grep -c ": debug: " "$1/migrate.log" &&
+        grep -x "==> /var/log/xen/qemu-dm-$2.log <==" "$1/source.logs" &&
+        grep -x "==> /var/log/xen/qemu-dm-$2--incoming.log <==" "$1/destination.logs" &&
+        rm -r "$1"' "$dir" "$GUEST"
 
     run -0 lab_run_on -t 60 b xl unpause "$GUEST"
     lab_guest_wait_acks b "$GUEST" $((acked + 2)) 120
