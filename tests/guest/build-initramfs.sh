@@ -7,11 +7,12 @@ set -euo pipefail
 
 # The disks the guest may get: virtio under QEMU, xen_blkfront as a Xen
 # PV/PVH domU, and the emulated IDE disk (ata_piix, sd_mod) of a Xen HVM
-# guest without PV drivers (xen_platform_pci=0). /init loads them all; the
+# guest without PV drivers (xen_platform_pci=0); and a Xen vif
+# (xen_netfront), which /init gives lsm.ip's address. /init loads them all; the
 # ones without their hardware fail harmlessly. Everything else the guest
 # needs (PCI, 8250 serial, the Xen console hvc0, devtmpfs) is built into
 # Debian's kernel; see KERNELDIR/lib/modules/*/modules.builtin.
-MODULES=(virtio_pci virtio_blk xen_blkfront scsi_mod libata ata_piix sd_mod)
+MODULES=(virtio_pci virtio_blk xen_blkfront xen_netfront scsi_mod libata ata_piix sd_mod)
 
 die() { echo "build-initramfs: $*" >&2; exit 1; }
 trap 'echo "build-initramfs: failed at line $LINENO; see the error above" >&2' ERR

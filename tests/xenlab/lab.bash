@@ -32,7 +32,7 @@
 #   lab_require_tools          fails unless all those tools are built
 # Test guests (the busybox guest of tests/guest as a Xen domU):
 #   lab_guest_install          copy kernel, initramfs and verifier to the share
-#   lab_guest_create HOST NAME TYPE        create and start pv, pvh or hvm guest NAME
+#   lab_guest_create HOST NAME TYPE        create and start pv, pvh, hvm or pvhvm guest NAME
 #   lab_guest_console_logs NAME [HOST]     its xenconsoled logs (after a
 #                              migration the destination's is NAME--incoming)
 #   lab_guest_acked NAME [HOST]            highest generation acked in them
@@ -85,6 +85,11 @@ LAB_XEN_EXTRA="${LAB_XEN_EXTRA:-}"         # appended to Xen's command line
 LAB_GUEST_DIR=/var/lib/xenlab              # guest images, on each dom0's disk
 LAB_GUEST_MEM="${LAB_GUEST_MEM:-96}"
 LAB_GUEST_BOOT_SECS="${LAB_GUEST_BOOT_SECS:-150}"
+# LAB_GUEST_IP=ADDR/LEN: the guest gets a vif on LAB_BRIDGE with that
+# address (lab_bridge_up first); unset, it has no network.
+LAB_GUEST_IP="${LAB_GUEST_IP:-}"
+LAB_BRIDGE=xenbr0
+LAB_BRIDGE_ADDR=10.99.0.1/24                # the same on each dom0's bridge
 LAB_GUEST_DISK_MB="${LAB_GUEST_DISK_MB:-16}"
 # The writer, paced: with 64 blocks and no pause it dirtied its disk faster
 # than lsm's mirror copied it over the lab link (minutes to converge).
@@ -273,7 +278,7 @@ lab_guest_install() {
 # lab_guest_disk_id NAME: the id the guest acks its disk under.
 lab_guest_disk_id() {
     case "$(_lab_guest_type "$1")" in
-        pv|pvh) echo xvda ;;
+        pv|pvh|pvhvm) echo xvda ;;
         hvm) echo sda ;;
         *) echo "lab_guest_disk_id: no guest $1 (lab_guest_create)" >&2; return 1 ;;
     esac
@@ -286,6 +291,9 @@ lab_guest_disk_id() {
 #   pvh  the same in a PVH container
 #   hvm  qemu-xen device model, emulated IDE disk and no PV drivers
 #        (xen_platform_pci=0): the guest writes through QEMU too
+#   pvhvm  HVM with PV drivers, as xl makes HVM guests by default
+#        (xen_platform_pci=1): the guest unplugs the emulated IDE disk and
+#        writes through xen-blkfront to the qdisk backend in QEMU
 # Earlier console logs of NAME are removed on both hosts, so acks read later
 # are this guest's. Returns once the guest has printed on its console; it
 # acks some seconds (PV) to a minute (HVM) later: lab_guest_wait_acks.
@@ -319,16 +327,21 @@ _lab_guest_printed() {
 _lab_guest_start() {
     local host="$1" name="$2" type="$3" cfg="$LAB_SHARE/guest/$2.cfg"
     local blocks="lsm.blocks=$LAB_GUEST_BLOCKS lsm.sleep=$LAB_GUEST_SLEEP_MS" image="$LAB_GUEST_DIR/$2.raw"
-    local logs
+    local logs vif=""
+    if [[ -n "$LAB_GUEST_IP" ]]; then
+        blocks+=" lsm.ip=$LAB_GUEST_IP"
+        # Xen's own vif-bridge script plugs it into the bridge.
+        vif="\"bridge=$LAB_BRIDGE\""
+    fi
     mapfile -t logs < <(lab_guest_console_logs "$name")
     rm -f "${logs[@]}"
     {
         echo "# $type test guest, lab_guest_create (tests/xenlab/lab.bash)"
         echo "name = \"$name\""
-        echo "type = \"$type\""
+        echo "type = \"${type/pvhvm/hvm}\""
         echo "memory = $LAB_GUEST_MEM"
         echo "vcpus = 1"
-        echo "vif = []"
+        echo "vif = [ $vif ]"
         echo "kernel = \"/lab/guest/vmlinuz\""
         echo "ramdisk = \"/lab/guest/initramfs.cpio.gz\""
         # A guest that panics stays for a look; one that reboots is gone
@@ -346,14 +359,19 @@ _lab_guest_start() {
                     qcow2=", \"format=qcow2, vdev=xvdb, access=rw, ${LAB_GUEST_PV_BACKEND}target=$LAB_GUEST_DIR/$name.qcow2\""
                 echo "disk = [ \"format=raw, vdev=xvda, access=rw, ${LAB_GUEST_PV_BACKEND}target=$image\"$qcow2 ]"
                 ;;
-            hvm)
+            hvm|pvhvm)
                 # quiet: every byte on the emulated UART is a trip through
                 # Xen to the device model, and the boot log alone took a
                 # minute of the guest's boot in the nested lab.
                 echo "cmdline = \"console=ttyS0 quiet panic=-1 $blocks lsm.ack=/dev/ttyS0\""
-                echo "disk = [ \"format=raw, vdev=xvda, access=rw, target=$image\" ]"
+                if [[ "$type" == pvhvm ]]; then
+                    echo "disk = [ \"format=raw, vdev=xvda, access=rw, backendtype=qdisk, target=$image\" ]"
+                    echo "xen_platform_pci = 1"
+                else
+                    echo "disk = [ \"format=raw, vdev=xvda, access=rw, target=$image\" ]"
+                    echo "xen_platform_pci = 0"
+                fi
                 echo "device_model_version = \"qemu-xen\""
-                echo "xen_platform_pci = 0"
                 # Under TCG Xen cannot emulate RDTSCP for HVM guests.
                 echo "tsc_mode = \"native\""
                 # ttyS0 to the host's own console dir (see above).
@@ -362,7 +380,7 @@ _lab_guest_start() {
                 echo "vga = \"none\""
                 echo "vnc = 0"
                 ;;
-            *) echo "lab_guest_create: TYPE is pv, pvh or hvm, not '$type'" >&2; return 2 ;;
+            *) echo "lab_guest_create: TYPE is pv, pvh, hvm or pvhvm, not '$type'" >&2; return 2 ;;
         esac
     } >"$cfg" || return
     # LAB_GUEST_FILL_MB of random data past the writer's region give a
@@ -373,6 +391,15 @@ _lab_guest_start() {
         { [ "$5" = 0 ] || qemu-img create -q -f qcow2 "${1%.raw}.qcow2" "$2M"; } &&
         xl create -q "$3"' \
         "$image" "$LAB_GUEST_DISK_MB" "/lab/guest/$name.cfg" "$LAB_GUEST_FILL_MB" "$LAB_GUEST_QCOW2"
+}
+
+# lab_bridge_up HOST: LAB_BRIDGE on HOST with LAB_BRIDGE_ADDR, for guests
+# with LAB_GUEST_IP; no uplink: the dom0 and its guests alone.
+lab_bridge_up() {
+    # shellcheck disable=SC2016 # expanded on HOST
+    lab_sh -t 60 "$1" 'ip link show "$1" >/dev/null 2>&1 ||
+        { ip link add "$1" type bridge && ip addr add "$2" dev "$1" && ip link set "$1" up; }' \
+        "$LAB_BRIDGE" "$LAB_BRIDGE_ADDR"
 }
 
 # lab_guest_console_logs NAME [HOST]: the console logs of NAME on HOST (both
@@ -524,7 +551,7 @@ lab_guest_purge() {
 }
 
 _lab_guest_type() {
-    sed -n 's/^type = "\(.*\)"$/\1/p' "$LAB_SHARE/guest/$1.cfg" 2>/dev/null
+    sed -n 's/^# \([a-z]*\) test guest, .*/\1/p' "$LAB_SHARE/guest/$1.cfg" 2>/dev/null
 }
 
 # --- for bats test files -----------------------------------------------------

@@ -25,7 +25,7 @@ setup() {
 
 teardown() { lab_teardown_test; }
 
-# migrates_while_writing NAME TYPE: the guest of TYPE (pv, hvm) starts on a
+# migrates_while_writing NAME TYPE: the guest of TYPE (lab_guest_create) starts on a
 # and acks; lsm-migrate.sh moves it to b while it writes. Then it runs on
 # b and keeps acking new generations, a has neither the domain nor anything
 # lsm made, and b's image verifies at the last generation acked anywhere.
@@ -67,6 +67,38 @@ migrates_while_writing() {
 @test "lsm-migrate.sh moves a writing PVH guest (qdisk) and its disk from host a to host b" {
     GUEST="mig-pvh"
     migrates_while_writing "$GUEST" pvh
+}
+
+@test "lsm-migrate.sh moves a writing HVM guest with PV drivers (blkfront on qdisk) from host a to host b" {
+    GUEST="mig-pvhvm"
+    migrates_while_writing "$GUEST" pvhvm
+    # The guest wrote through blkfront all along: no emulated disk acked.
+    (($(lab_guest_acked "$GUEST" "" sda) == 0))
+}
+
+@test "a PV guest with a vif on a bridge answers on its address from b after the move; a keeps no vif of it" {
+    GUEST="mig-net"
+    local addr=10.99.0.2
+    lab_bridge_up a
+    lab_bridge_up b
+    LAB_GUEST_IP="$addr/24" lab_guest_create a "$GUEST" pv
+    lab_guest_wait_acks a "$GUEST" 3 120
+    run -0 lab_run_on -t 60 a busybox ping -c 1 -w 30 "$addr"
+
+    run lab_run_on -t 900 a /lab/bin/lsm-migrate.sh "$GUEST" lab-b
+    printf '%s\n' "$output"
+    assert_success
+
+    # b's bridge has another MAC address: the first reply may wait for the
+    # guest to learn it.
+    run -0 lab_run_on -t 60 b busybox ping -c 1 -w 30 "$addr"
+    run -0 lab_run_on -t 60 b xl network-list "$GUEST"
+    (($(grep -c . <<<"$output") == 2))
+    run -0 lab_run_on -t 60 a ls "/sys/class/net/$LAB_BRIDGE/brif"
+    assert_output ""
+    lab_guest_wait_acks b "$GUEST" $(($(lab_guest_acked "$GUEST") + 2)) 120
+    lab_host_clean a "$GUEST" --keep-image
+    lab_guest_stop_and_verify b "$GUEST"
 }
 
 @test "a PV guest with a raw and a qcow2 disk moves with both, each verified" {
