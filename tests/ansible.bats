@@ -22,12 +22,18 @@ teardown() { cleanup_run; }
 # No host answers there: a target the placement must leave out.
 UNREACHABLE=10.231.0.9
 
+# The Python that runs Ansible, which can import its modules (Debian's,
+# not one first in PATH).
+ansible_python() {
+    sed -n '1s/^#! *//p' "$(command -v ansible-playbook)"
+}
+
 # evacuate [ANSIBLE-PLAYBOOK-OPTION...]: runs the playbook on the source
 # host, which is the controller (localhost, connection local), to empty it
 # towards the unreachable target and the destination. The JSON report goes
 # to $LSM_T/report.json.
 evacuate() {
-    echo "localhost ansible_connection=local ansible_python_interpreter=/usr/bin/python3" \
+    echo "localhost ansible_connection=local ansible_python_interpreter=$(ansible_python)" \
         >"$LSM_T/inventory"
     jq -n --arg ssh "$LSM_SSH" --arg run "$LSM_SRC_RUN" --arg images "$LSM_SRC_IMAGES" \
         --arg report "$LSM_T/report.json" --arg dst "$LSM_DST_ADDR" --arg off "$UNREACHABLE" \
@@ -143,13 +149,21 @@ EOF
 
 @test "ansible-doc documents every option of both modules" {
     local py module documented accepted
-    # The Python that runs Ansible, which can import the modules.
-    read -r -a py < <(sed -n '1s/^#! *//p' "$(command -v ansible-doc)")
+    py="$(ansible_python)"
     for module in lsm_migrate lsm_domains; do
         documented="$(ansible-doc -M "$LSM_ROOT/ansible/library" --json "$module" |
             jq -c ".$module.doc.options | keys")"
-        accepted="$(cd "$LSM_ROOT/ansible/library" && "${py[@]}" -c "import json, $module
+        accepted="$(cd "$LSM_ROOT/ansible/library" && "$py" -c "import json, $module
 print(json.dumps(sorted($module.ARGUMENT_SPEC), separators=(',', ':')))")"
         [[ "$documented" == "$accepted" ]]
     done
+}
+
+@test "lsm_migrate fails with lsm's usage error and says the VM was not touched" {
+    make_scratch T
+    run -2 env ANSIBLE_LOCAL_TEMP="$T/ansible" ansible -i localhost, -c local \
+        -M "$LSM_ROOT/ansible/library" -e ansible_python_interpreter="$(ansible_python)" \
+        --tree "$T/tree" localhost -m lsm_migrate -a 'domain=web1 dest=dst1 downtime=0'
+    [[ "$(jq -r '"\(.rc) \(.location) \(.changed)"' "$T/tree/localhost")" == "2 source false" ]]
+    [[ "$(jq -r .msg "$T/tree/localhost")" == "lsm-migrate.sh refused its arguments, web1 was not touched: lsm-migrate: --downtime wants milliseconds, got '0' (try --help)" ]]
 }

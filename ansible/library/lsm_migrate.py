@@ -179,13 +179,13 @@ def command_line(module):
     return argv + ["--", p["domain"], p["dest"]]
 
 
-def error_line(log, rc):
+def error_line(log):
     """lsm's one line that says why: the first tool error, else the
-    orchestrator's last word (an unreachable host, a rollback)."""
-    for line in log:
-        if ": error: " in line:
-            return line
-    return log[-1] if log else "lsm-migrate.sh exited with status %d and said nothing" % rc
+    orchestrator's first word (an unreachable host, a failed phase), never
+    a warning that came after it (the audit line's)."""
+    said = [line for line in log if ": warning: " not in line]
+    errors = [line for line in said if ": error: " in line]
+    return (errors or said or ["lsm-migrate.sh said nothing"])[0]
 
 
 def recovery_hint(log):
@@ -195,21 +195,25 @@ def recovery_hint(log):
 
 
 def failure_message(domain, dest, rc, log):
-    why = error_line(log, rc)
+    why = error_line(log)
     hint = recovery_hint(log)
-    if rc in (1, 2):
+    if rc == 1:
         where = "source"
         msg = "%s keeps running on the source: %s" % (domain, why)
         if hint and hint != why:
             msg += "; " + hint
+    elif rc == 2:
+        where = "source"
+        msg = "lsm-migrate.sh refused its arguments, %s was not touched: %s" % (domain, why)
     elif rc == 3:
         where = "unknown"
         msg = "only %s can tell whether it runs %s, and it could not be asked: %s" % (
             dest, domain, hint or why)
     else:
         where = "unknown"
-        msg = ("lsm-migrate.sh ended with status %d (%s); where %s runs is unknown: "
-               "run lsm-migrate.sh --recover %s %s" % (rc, why, domain, domain, dest))
+        ended = "was killed by signal %d" % -rc if rc < 0 else "exited with status %d" % rc
+        msg = ("lsm-migrate.sh %s (%s); where %s runs is unknown: "
+               "run lsm-migrate.sh --recover %s %s" % (ended, why, domain, domain, dest))
     return where, msg
 
 
