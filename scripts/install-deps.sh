@@ -26,6 +26,9 @@ packages=(
     perl man-db bsdextrautils
     # make deb (tests/deb.bats): Debian's package tooling and its checker.
     dpkg-dev debhelper lintian
+    # Host evacuation (ansible/evacuate.yml, tests/ansible.bats): Debian's
+    # Ansible engine, 2.14, without the community collections.
+    ansible-core
 )
 
 missing=()
