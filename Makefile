@@ -101,6 +101,10 @@ install: all
 	install -m 644 $(MAN_PAGES) $(DESTDIR)$(PREFIX)/share/man/man8/
 	install -D -m 644 completion/lsm-migrate.sh.bash \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/lsm-migrate.sh
+	install -d $(DESTDIR)$(PREFIX)/share/lsm/ansible/library $(DESTDIR)$(PREFIX)/share/lsm/ansible/filter_plugins
+	install -m 644 ansible/evacuate.yml ansible/README.md $(DESTDIR)$(PREFIX)/share/lsm/ansible/
+	install -m 644 ansible/library/*.py $(DESTDIR)$(PREFIX)/share/lsm/ansible/library/
+	install -m 644 ansible/filter_plugins/*.py $(DESTDIR)$(PREFIX)/share/lsm/ansible/filter_plugins/
 
 # The Debian package, built by debhelper in a copy under build/deb/ (the
 # checkout stays clean) and checked by lintian: build/deb/lsm_VERSION_ARCH.deb.
