@@ -13,7 +13,7 @@ override CXXFLAGS += -std=c++20 -Wall -Wextra -Werror -pthread -Ilib \
 # The Xen backend uses the toolstack libraries of Debian's libxen-dev.
 LDLIBS  := -lxenlight -lxenguest -lxenctrl -lxenstore -lxentoollog -pthread
 
-TOOLS     := lsm-dmstate lsm-mirror lsm-ramstream lsm-resume
+TOOLS     := lsm-dmstate lsm-mirror lsm-ramstream lsm-resume lsm-progress
 LIB_SRCS  := $(shell find lib -name '*.cpp' ! -name '*_test.cpp' ! -path 'lib/testing/*' | sort)
 TEST_SRCS := $(shell find lib -name '*_test.cpp' -o -path 'lib/testing/*.cpp' | sort)
 LIB_OBJS  := $(LIB_SRCS:%.cpp=$(BUILD)/obj/%.o)

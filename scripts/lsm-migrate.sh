@@ -47,6 +47,8 @@ Options:
 
 ssh runs with ServerAliveInterval=5 and ServerAliveCountMax=3, so a silent
 link is noticed within 15 s; -s 'ssh -o ServerAliveInterval=N' overrides.
+On a terminal, the progress of the whole migration is one line: disks, RAM,
+the time left and the expected pause (lsm-progress(8)).
 Each migration leaves one line tagged lsm in the system log of both hosts
 (the socket $LSM_SYSLOG_SOCKET, default /dev/log). See lsm-migrate.sh(8).
 On a CPU with AES instructions ssh prefers AES-GCM (about 1.7x the speed of
@@ -226,6 +228,7 @@ cleanup() {
         done
         "${ssh_argv[@]}" -o ControlPath="$ctl" -O exit -- "$host" 2>/dev/null || true
     fi
+    end_view
     rm -rf "$tmp"
     # All of it in migrate.log before we are gone.
     if [[ -n "$debug_tee" ]]; then
@@ -276,6 +279,48 @@ stop_job() {
     kill -TERM -- "-$job_pid" 2>/dev/null || true
     wait "$job_pid" 2>/dev/null || true
     job_pid=
+}
+
+# The progress view (lsm-progress(8)): on a terminal, unless --json asks
+# for the events themselves, the tools report progress as JSON lines and
+# one lsm-progress, fed all of this script's stderr from then on, draws
+# them as one line: disks, RAM, the ETA of the whole migration and the
+# pause. Every other line passes through as it came, and the tools' exit
+# statuses reach us as before: only where stderr goes changes. It outlives
+# a Ctrl-C (the rollback's messages go through it) and ends with its input.
+# Elsewhere, in a log, each tool prints its own plain progress lines.
+progress=("${json[@]}")
+view_pid=
+start_view() {
+    local args=(view --downtime "$downtime") ram
+    ram="$(field "$tmp/vm.json" memory)"
+    [[ ! "$ram" =~ ^[0-9]+$ ]] || args+=(--ram "$ram")
+    exec {tty_fd}>&2
+    exec 2> >(exec "$bindir/lsm-progress" "${args[@]}" >&"$tty_fd" 2>&"$tty_fd" \
+        {tty_fd}>&- {lock_fd}>&-)
+    view_pid=$!
+    progress=(--json)
+}
+# Ends the view before anything else reaches the terminal (the summary goes
+# to stdout): stderr is the terminal again, and once the last writer has
+# closed the pipe, the view ends its line. A writer still at work (a tool
+# finishing its rollback alone) holds us a second at most; the view then
+# prints what it says after we are gone.
+end_view() {
+    [[ -n "$view_pid" ]] || return 0
+    exec 2>&"$tty_fd" {tty_fd}>&-
+    local i
+    for ((i = 0; i < 50; i++)); do
+        view_ended && break
+        sleep 0.02
+    done
+    view_pid=
+}
+# Gone, or a zombie bash has not reaped yet.
+view_ended() {
+    local state
+    state="$(cut -d ' ' -f 3 "/proc/$view_pid/stat" 2>/dev/null)" || return 0
+    [[ "$state" == Z ]]
 }
 
 # JSON this script writes itself (RFC 8259): a value can neither leave its
@@ -510,6 +555,9 @@ if ((dry_run)); then
         "${verbose[@]}" <"$tmp/vm.json"
     exit
 fi
+if ((${#json[@]} == 0)) && [[ -t 2 && -x "$bindir/lsm-progress" ]]; then
+    start_view
+fi
 local_tool lsm-dmstate send "$domain" "${be[@]}" "${rdir[@]}" "${shared[@]}" "${verbose[@]}" \
     >"$tmp/vm.json" || exit 1
 audit=1
@@ -540,7 +588,7 @@ if ((master)); then
     done < <(grep -o '"socket":"[^"]*"' "$tmp/exports.json" | sed 's/^"socket":"//; s/"$//' | sort -u)
 fi
 run_job local_tool lsm-mirror send "$domain" "${be[@]}" "${rdir[@]}" "${sockets[@]}" "${bw[@]}" \
-    "${write_blocking[@]}" "${json[@]}" "${verbose[@]}" <"$tmp/exports.json" ||
+    "${write_blocking[@]}" "${progress[@]}" "${verbose[@]}" <"$tmp/exports.json" ||
     settle "phase 2 (mirror) failed"
 t_mirrored="$(now)"
 
@@ -552,10 +600,10 @@ mkfifo -m 600 "$tmp/answers"
 switchover() {
     set +e
     local_tool lsm-ramstream send "$domain" --commit --report "$tmp/ram.json" "${be[@]}" \
-        "${rdir[@]}" --downtime "$downtime" --max-pause "$max_pause" "${bw[@]}" "${json[@]}" \
+        "${rdir[@]}" --downtime "$downtime" --max-pause "$max_pause" "${bw[@]}" "${progress[@]}" \
         "${verbose[@]}" <"$tmp/answers" |
         remote lsm-ramstream receive "$domain" "${paused[@]}" "${rrdir[@]}" --go-timeout "$max_pause" \
-            --idle-timeout "$((max_pause + 10000))" "${json[@]}" "${verbose[@]}" >"$tmp/answers"
+            --idle-timeout "$((max_pause + 10000))" "${progress[@]}" "${verbose[@]}" >"$tmp/answers"
     local statuses=("${PIPESTATUS[@]}")
     return "${statuses[0]}"
 }
@@ -586,6 +634,7 @@ resumed_at="$(field "$tmp/ram.json" resumed_at)"
 downtime_ms="$(awk -v a="$paused_at" -v b="$resumed_at" \
     'BEGIN { if (a > 0 && b > 0) printf "%d", (b - a) * 1000; else print -1 }')"
 total="$(elapsed "$t_start" "$t_end")"
+end_view
 if ((${#json[@]})); then
     summary_json prepare_s "$(elapsed "$t_start" "$t_prepared")" \
         mirror_s "$(elapsed "$t_prepared" "$t_mirrored")" \

@@ -6,7 +6,7 @@ bats_require_minimum_version 1.5.0
 setup() {
     load helpers/common
     require_cmd man podchecker
-    PAGES=(lsm-migrate.sh lsm-dmstate lsm-mirror lsm-ramstream lsm-resume)
+    PAGES=(lsm-migrate.sh lsm-dmstate lsm-mirror lsm-ramstream lsm-resume lsm-progress)
 }
 
 # page_text NAME: the rendered page as plain ASCII, one paragraph a line
@@ -113,7 +113,7 @@ EOF
 
 @test "every option each tool's --help prints, subcommands included, is in its man page" {
     local tool
-    for tool in lsm-dmstate lsm-mirror lsm-ramstream lsm-resume; do
+    for tool in lsm-dmstate lsm-mirror lsm-ramstream lsm-resume lsm-progress; do
         run -0 missing_options "$tool" "$tool"
         [[ -z "$output" ]] || { echo "$tool: not in the man page: $output"; return 1; }
     done

@@ -26,7 +26,10 @@ void Progress::update(std::uint64_t done, std::uint64_t total, const std::string
     last_done_ = done;
     last_sample_ = now;
   }
-  auto every = tty_ && !json_ ? std::chrono::milliseconds(250) : std::chrono::milliseconds(2000);
+  // JSON lines feed lsm-progress's view, which a second keeps current.
+  auto every = tty_ && !json_ ? std::chrono::milliseconds(250)
+               : json_        ? std::chrono::milliseconds(1000)
+                              : std::chrono::milliseconds(2000);
   if (now - last_print_ < every) return;
   last_print_ = now;
   print(done, total, note, false);
@@ -34,6 +37,15 @@ void Progress::update(std::uint64_t done, std::uint64_t total, const std::string
 
 void Progress::finish(std::uint64_t done, std::uint64_t total, const std::string& note) {
   print(done, total, note, true);
+}
+
+void Progress::set(const std::string& field, std::uint64_t value) {
+  for (auto& [name, v] : figures_)
+    if (name == field) {
+      v = value;
+      return;
+    }
+  figures_.emplace_back(field, value);
 }
 
 void Progress::print(std::uint64_t done, std::uint64_t total, const std::string& note,
@@ -54,6 +66,7 @@ void Progress::print(std::uint64_t done, std::uint64_t total, const std::string&
     json::add(d, "elapsed", json::Value(elapsed), a);
     json::add(d, "final", last, a);
     if (!note.empty()) json::add(d, "note", note, a);
+    for (const auto& [name, v] : figures_) d.AddMember(json::str(name, a), json::Value(v), a);
     line = json::to_string(d) + "\n";
   } else {
     char buf[256];

@@ -6,6 +6,8 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace lsm::proto {
 
@@ -16,6 +18,10 @@ class Progress {
   void update(std::uint64_t done, std::uint64_t total, const std::string& note = "");
   // The final figure, always printed.
   void finish(std::uint64_t done, std::uint64_t total, const std::string& note = "");
+  // A figure of this phase's own that its JSON lines carry from now on
+  // (docs/protocol.md 3.6), such as the pause QEMU expects; set it again to
+  // change it.
+  void set(const std::string& field, std::uint64_t value);
 
  private:
   void print(std::uint64_t done, std::uint64_t total, const std::string& note, bool last);
@@ -28,6 +34,7 @@ class Progress {
   std::uint64_t last_done_ = 0;
   std::chrono::steady_clock::time_point last_sample_;
   double rate_ = 0;  // bytes/s, smoothed
+  std::vector<std::pair<std::string, std::uint64_t>> figures_;
 };
 
 }  // namespace lsm::proto

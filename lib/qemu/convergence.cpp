@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "qemu/ram_figures.hpp"
+
 namespace lsm::qemu {
 
 namespace {
@@ -12,32 +14,21 @@ namespace {
 constexpr std::uint64_t kRoundsAllowed = 5;
 constexpr int kSamplesOver = 10;
 
-std::uint64_t u64_or_zero(const json::Value& obj, const char* key) {
-  const json::Value* v = json::find(obj, key);
-  return v && v->IsUint64() ? v->GetUint64() : 0;
-}
-
-double double_or_zero(const json::Value& obj, const char* key) {
-  const json::Value* v = json::find(obj, key);
-  return v && v->IsNumber() ? v->GetDouble() : 0;
-}
-
 }  // namespace
 
 std::optional<std::string> ConvergenceWatch::feed(const json::Value& info) {
-  const json::Value* ram = json::find(info, "ram");
-  if (said_ || !ram || !ram->IsObject()) return std::nullopt;
-  std::uint64_t rounds = u64_or_zero(*ram, "dirty-sync-count");
-  std::uint64_t expected_ms = u64_or_zero(info, "expected-downtime");
+  auto ram = ram_figures(info);
+  if (said_ || !ram) return std::nullopt;
+  std::uint64_t rounds = ram->rounds;
+  std::uint64_t expected_ms = ram->expected_downtime_ms.value_or(0);
   if (rounds <= kRoundsAllowed || expected_ms <= downtime_ms_) {
     over_ = 0;
     return std::nullopt;
   }
   if (++over_ < kSamplesOver) return std::nullopt;
   said_ = true;
-  double page = static_cast<double>(u64_or_zero(*ram, "page-size"));
-  double dirty_mib_s = double_or_zero(*ram, "dirty-pages-rate") * (page > 0 ? page : 4096) / 1048576;
-  double link_mib_s = double_or_zero(*ram, "mbps") * 1e6 / 8 / 1048576;
+  double dirty_mib_s = ram->dirty_rate / 1048576.0;
+  double link_mib_s = ram->link_rate / 1048576.0;
   char msg[400];
   std::snprintf(msg, sizeof msg,
                 "RAM is not converging after %llu rounds: the guest dirties %.1f MiB/s and "

@@ -19,6 +19,7 @@
 #include "qemu/convergence.hpp"
 #include "qemu/inventory.hpp"
 #include "qemu/migration.hpp"
+#include "qemu/ram_figures.hpp"
 #include "vm/names.hpp"
 
 namespace lsm::qemu {
@@ -38,6 +39,25 @@ qmp::Client connect_source(const VmRef& vm) {
                      " (start QEMU with -name " + vm.name + " -qmp unix:" + sock +
                      ",server=on,wait=off)");
   return qmp::Client::connect(sock);
+}
+
+// The guest's RAM in bytes, hotplugged memory included: how much phase 3
+// has to move, which a progress view counts in its ETA from the start.
+std::uint64_t guest_memory(qmp::Client& qmp) {
+  auto sizes = qmp.execute("query-memory-size-summary");
+  const json::Value* plugged = json::find(sizes, "plugged-memory");
+  return json::u64_at(sizes, "base-memory", "query-memory-size-summary") +
+         (plugged && plugged->IsUint64() ? plugged->GetUint64() : 0);
+}
+
+// The RAM phase's progress: the bytes sent of the guest's RAM, and what a
+// view needs to tell the time left and the pause (docs/protocol.md 3.6).
+void report(const RamFigures& ram, proto::Progress& progress) {
+  progress.set("remaining", ram.remaining);
+  progress.set("rounds", ram.rounds);
+  progress.set("dirty_rate", ram.dirty_rate);
+  if (ram.expected_downtime_ms) progress.set("expected_downtime_ms", *ram.expected_downtime_ms);
+  progress.update(ram.transferred, ram.total);
 }
 
 bool guest_running(qmp::Client& qmp) {
@@ -155,9 +175,7 @@ class QemuRamSender : public backend::RamSender {
         if (disks.check && !pause_ends) disks.check(qmp_);
         auto info = qmp_.execute("query-migrate");
         if (auto stuck = convergence.feed(info)) log::notice(*stuck);
-        if (const json::Value* ram = json::find(info, "ram"))
-          progress.update(json::u64_at(*ram, "transferred", "ram"),
-                          json::u64_at(*ram, "total", "ram"));
+        if (auto ram = ram_figures(info)) report(*ram, progress);
         continue;
       }
       std::string st = migration_status(*e);
@@ -179,6 +197,7 @@ class QemuRamSender : public backend::RamSender {
       }
     }
     note_stop();
+    progress.set("remaining", 0);
     progress.finish(pump.bytes(), pump.bytes(), "switched over");
     return sent;
   }
@@ -206,6 +225,7 @@ backend::Description describe(const VmRef& vm,
   json::add(d.config, "argv", std::move(args), a);
   json::add(d.config, "qmp", vm::qmp_socket(vm.run_dir, vm.name), a);
   json::add(d.config, "running", running, a);
+  json::add(d.config, "memory", guest_memory(qmp), a);
   json::add(d.config, "qemu_version", qmp.qemu_version(), a);
   return d;
 }

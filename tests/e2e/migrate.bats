@@ -71,6 +71,39 @@ teardown() { cleanup_run; }
     e2e_check_migrated "$name" 1
 }
 
+@test "on a terminal the progress is one line: disks, RAM, the ETA and the pause" {
+    require_cmd script
+    # RAM to move at the half of --bandwidth it gets: a few seconds of it.
+    LSM_GUEST_APPEND="lsm.mem=16" e2e_guest "$name" 128 raw:32M:16
+    run -0 migrate_on_terminal --bandwidth 16 "$name" "$LSM_DST_ADDR"
+    local shown
+    shown="$(terminal_lines "$output")"
+    # While the disks copy (what the guest writes meanwhile adds to them),
+    # then while RAM streams.
+    grep -qE '^disks [0-9.]+/[0-9.]+ MiB.* [|] RAM 0% [|] ETA ([0-9]+:[0-9]{2}|-:--) [|] pause <=300 ms$' <<<"$shown"
+    grep -qE '^disks [0-9.]+ MiB ready [|] RAM [0-9]+% [0-9.]+ [KMG]iB/s[^|]* [|] ETA [0-9]+:[0-9]{2} [|] pause (~|<=)[0-9]+ ms$' <<<"$shown"
+    # The view stands for the tools' own progress, and the summary follows it.
+    if grep -E '^(disks|ram): |"type":"progress"' <<<"$shown"; then return 1; fi
+    [[ "$output" == *"| pause "*" ms"*"$name migrated to $LSM_DST_ADDR"*"downtime:"* ]]
+    e2e_check_migrated "$name" 1
+}
+
+@test "on a terminal a migration that fails shows its errors, each on a line of its own" {
+    require_cmd script
+    LSM_GUEST_APPEND="lsm.mem=16" e2e_guest "$name" 128 raw:32M
+    # No switchover fits a 1 ms pause: phase 3 fails once RAM has streamed.
+    run -1 migrate_on_terminal --bandwidth 16 --max-pause 1 "$name" "$LSM_DST_ADDR"
+    local shown
+    shown="$(terminal_lines "$output")"
+    grep -qE '[|] RAM [0-9]+%' <<<"$shown"
+    grep -q '^lsm-ramstream: error: ' <<<"$shown"
+    grep -qx 'lsm-migrate: phase 3 (RAM, device state and the switchover) failed; rolling back' <<<"$shown"
+    grep -qx "lsm-migrate: migration of $name failed; it keeps running on the source" <<<"$shown"
+    # No message shares a line with the view.
+    if grep -E ' ms.+lsm-' <<<"$shown"; then return 1; fi
+    e2e_check_rolled_back "$name" 1
+}
+
 @test "--dry-run prints the plan and changes nothing on either host" {
     e2e_guest "$name" 128 raw:32M qcow2:64M
     local before

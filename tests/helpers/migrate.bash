@@ -41,6 +41,22 @@ migrate() {
         lsm-migrate.sh -s "$LSM_SSH" --run-dir "$LSM_SRC_RUN" "$@"
 }
 
+# migrate_on_terminal ARGS...: migrate with its stdout and stderr a
+# terminal of 200 columns (script(1)'s pseudo-terminal), as an operator
+# sees it; $output then holds what the terminal received.
+migrate_on_terminal() {
+    local cmd
+    cmd="$(printf '%q ' ip netns exec "$LSM_SRC_NS" env --default-signal=INT TMPDIR="$LSM_T" \
+        lsm-migrate.sh -s "$LSM_SSH" --run-dir "$LSM_SRC_RUN" "$@")"
+    script -qec "stty cols 200 && $cmd" /dev/null
+}
+
+# terminal_lines TEXT: what a terminal showed, one line per state of a line
+# rewritten in place (split at each carriage return), erase sequences gone.
+terminal_lines() {
+    tr '\r' '\n' <<<"$1" | sed 's/\x1b\[K//g'
+}
+
 _acked() {
     guest_acked "$(guest_ack_log "$1" "$LSM_SRC_RUN")" "$(guest_ack_log "$1" "$LSM_DST_RUN")" "$2"
 }
