@@ -45,7 +45,7 @@ receive_refused() {
     done
     [[ "$(find "$T" ! -path "$DST/*" -printf '%p %y %s\n' | sort)" == "$before" ]]
     [[ -z "$(find "$DST" ! -type d ! -name '*.lock')" && ! -e "$DST/qemu" ]]
-    ! pgrep -f -- "$DST" >/dev/null
+    run ! pgrep -f -- "$DST"
     [[ "$(cat "$T/precious")" == precious ]]
 }
 

@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <fstream>
+#include <string>
 #include <thread>
 
 #include "core/error.hpp"
@@ -109,7 +111,14 @@ bool process_alive(pid_t pid) {
   std::string stat(buf, static_cast<std::size_t>(n));
   // The state follows the parenthesised command name, which may hold spaces.
   auto close = stat.rfind(')');
-  return close == std::string::npos || close + 2 >= stat.size() || stat[close + 2] != 'Z';
+  if (close == std::string::npos || close + 2 >= stat.size() || stat[close + 2] != 'Z')
+    return true;
+  // A zombie leader whose other threads are still exiting still holds its
+  // files open (a QEMU's listening sockets among them): not gone yet.
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(status, line);)
+    if (line.rfind("Threads:", 0) == 0) return std::stoul(line.substr(8)) > 1;
+  return false;
 }
 
 std::string run_capture(const std::vector<std::string>& argv) {

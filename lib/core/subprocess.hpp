@@ -43,7 +43,8 @@ class Subprocess {
 };
 
 // True while pid exists and is not a zombie (a daemonized QEMU's zombie
-// lingers until init reaps it).
+// lingers until init reaps it), or is a zombie thread group leader whose
+// other threads have not ended yet (they still hold its files).
 bool process_alive(pid_t pid);
 
 // Runs argv to completion, returning its stdout; throws naming the command

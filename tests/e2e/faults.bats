@@ -324,7 +324,7 @@ source_reads_restored() {
     hosts_link_down
     cleanup_push hosts_link_up
     # Still paused when the link went down.
-    ! grep -q '"RESUME"' "$events"
+    run ! grep -q '"RESUME"' "$events"
     failed_then_recovered_over_the_link
     e2e_check_rolled_back "$name" 1
     row "$rc" source

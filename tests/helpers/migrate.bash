@@ -100,7 +100,10 @@ e2e_check_rolled_back() {
         { echo "destination images left: $(ls "$LSM_DST_IMAGES")" >&2; return 1; }
     [[ ! -e "$LSM_DST_RUN/lsm/$name.state.json" && ! -e "$LSM_DST_RUN/lsm/$name.committed" ]]
     [[ ! -e "$LSM_SRC_RUN/lsm/$name.source.json" ]]
-    ! pgrep -f -- "-name $name .*-incoming defer" >/dev/null
+    if pgrep -f -- "-name $name .*-incoming defer" >/dev/null; then
+        echo "an incoming QEMU of $name is left on the destination" >&2
+        return 1
+    fi
     guest_stop "$name" "$LSM_SRC_RUN"
     for ((i = 0; i < n; i++)); do
         guest_verify "$(echo "$LSM_SRC_IMAGES/$name-$i".*)" "disk$i" "$(_acked "$name" "disk$i")"
