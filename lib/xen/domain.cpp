@@ -78,7 +78,6 @@ std::optional<DomainInfo> domain_info(Libxl& x, std::uint32_t domid) {
            : di.domain_type == LIBXL_DOMAIN_TYPE_PVH ? DomainType::kPvh
                                                      : hvm_or_pvh(x, domid);
   d.paused = di.paused;
-  d.memory_bytes = di.current_memkb * 1024;
   d.suspended = di.shutdown && di.shutdown_reason == LIBXL_SHUTDOWN_REASON_SUSPEND;
   d.dying = di.dying || (di.shutdown && !d.suspended);
   libxl_dominfo_dispose(&di);

@@ -20,7 +20,6 @@ struct DomainInfo {
   bool paused = false;
   bool suspended = false;  // shut down with reason "suspend"
   bool dying = false;      // shut down for another reason, or dying
-  std::uint64_t memory_bytes = 0;  // what the domain has now (balloon included)
 };
 
 const char* type_name(DomainType t);

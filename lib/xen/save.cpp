@@ -11,8 +11,6 @@
 #include <exception>
 #include <fstream>
 #include <sstream>
-#include <mutex>
-#include <optional>
 #include <thread>
 
 extern "C" {
@@ -25,7 +23,6 @@ extern "C" {
 #include "core/log.hpp"
 #include "core/unique_fd.hpp"
 #include "core/util.hpp"
-#include "proto/progress.hpp"
 #include "xen/dm_qmp.hpp"
 #include "xen/libxl_stream.hpp"
 #include "xen/suspend.hpp"
@@ -49,10 +46,6 @@ double epoch_now() {
 }
 
 struct SaveContext {
-  SaveContext(Libxl& x, const DomainInfo& d, const SaveOptions& o)
-      : x(x), d(d), o(o), device_state_file("/var/lib/xen/lsm-save." + std::to_string(d.domid)),
-        progress("ram", o.json) {}
-
   Libxl& x;
   const DomainInfo& d;
   const SaveOptions& o;
@@ -63,24 +56,7 @@ struct SaveContext {
   std::atomic<std::uint64_t> copied{0};  // stream bytes that went out
   long fewest_dirty = -1;  // the smallest dirty set so far, and its round
   unsigned fewest_round = 0;
-  // The copier thread reports the bytes, the policy callback the rounds.
-  std::mutex progress_mutex;
-  proto::Progress progress;
-  std::uint64_t ram_total = 0;  // the first round's dirty set: all of RAM
 };
-
-// The RAM phase's progress lines carry what QEMU's do (docs/protocol.md
-// 3.6): the bytes sent of the whole RAM, and, after each round, what is
-// still dirty, the round and the pause it would take now.
-void report_round(SaveContext& c, const precopy_stats& stats, std::optional<double> pause_ms) {
-  std::lock_guard lock(c.progress_mutex);
-  auto dirty = static_cast<std::uint64_t>(stats.dirty_count) * kPageSize;
-  if (stats.iteration == 0) c.ram_total = dirty;
-  c.progress.set("remaining", dirty);
-  c.progress.set("rounds", stats.iteration + 1);
-  if (pause_ms) c.progress.set("expected_downtime_ms", static_cast<std::uint64_t>(*pause_ms));
-  c.progress.update(c.copied, c.ram_total);
-}
 
 // --downtime, instead of libxc's fixed "fewer than 50 dirty pages or 5
 // rounds": stop when what is left goes through in the allowed pause at the
@@ -97,7 +73,6 @@ int precopy_policy(struct precopy_stats stats, void* data) {
     }
   }
   if (stats.dirty_count < 0) return XGS_POLICY_CONTINUE_PRECOPY;
-  if (stats.iteration == 0) report_round(*c, stats, std::nullopt);
   double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - c->start).count();
   double rate = seconds > 0 ? c->copied / seconds : 0;
@@ -110,7 +85,6 @@ int precopy_policy(struct precopy_stats stats, void* data) {
   log::info("RAM round " + std::to_string(stats.iteration) + ": " +
             std::to_string(stats.dirty_count) + " dirty pages, ~" +
             std::to_string(static_cast<long>(left_ms)) + " ms to copy them");
-  report_round(*c, stats, left_ms);
   if (left_ms <= static_cast<double>(c->o.downtime_ms)) return XGS_POLICY_STOP_AND_COPY;
   if (c->fewest_dirty < 0 || stats.dirty_count < c->fewest_dirty * 9 / 10) {
     c->fewest_dirty = stats.dirty_count;
@@ -186,7 +160,8 @@ std::string read_file(const std::string& path) {
 }  // namespace
 
 SaveResult save_domain(Libxl& x, const DomainInfo& d, int out_fd, const SaveOptions& o) {
-  SaveContext c(x, d, o);
+  SaveContext c{x, d, o, "/var/lib/xen/lsm-save." + std::to_string(d.domid), {}, {}, {}, {},
+                -1, 0};
   const std::string out_name = "stdout (the stream to the destination)";
   LibxlStreamWriter w([&](std::string_view s) { write_all(out_fd, s, out_name); });
   w.header();
@@ -212,10 +187,6 @@ SaveResult save_domain(Libxl& x, const DomainInfo& d, int out_fd, const SaveOpti
       for (std::string s; !(s = in.read_some(chunk, Deadline::never())).empty();) {
         write_all(out_fd, s, out_name);
         c.copied += s.size();
-        {
-          std::lock_guard lock(c.progress_mutex);
-          c.progress.update(c.copied, c.ram_total);
-        }
         if (o.bandwidth)
           std::this_thread::sleep_until(
               c.start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
@@ -251,8 +222,6 @@ SaveResult save_domain(Libxl& x, const DomainInfo& d, int out_fd, const SaveOpti
     w.emulator_context(kEmulatorQemuUpstream, 0, blob);
   }
   w.end();
-  c.progress.set("remaining", 0);
-  c.progress.finish(c.copied, c.copied, "switched over");
   return c.result;
 }
 

@@ -16,7 +16,6 @@ namespace lsm::xen {
 struct SaveOptions {
   std::uint64_t downtime_ms = 300;
   std::uint64_t bandwidth = 0;  // bytes/s for the stream; 0: unlimited
-  bool json = false;  // progress as JSON lines
   // Runs with the guest suspended (and an HVM device model stopped) on a
   // locked QMP connection to the device model; returns the disk bytes it
   // copied. Empty when the domain has no mirrored disk.

@@ -55,7 +55,6 @@ class XenRamSender : public backend::RamSender {
       : name_(vm.name), info_(find_live_domain(x_, vm.name)) {
     options_.downtime_ms = limits.downtime_ms;
     options_.bandwidth = limits.bandwidth;
-    options_.json = limits.json;
   }
 
   backend::RamSent send(int out_fd, const backend::DiskHooks& disks) override {
@@ -93,7 +92,6 @@ backend::Description describe(const VmRef& vm,
   json::add(d.config, "libxl", config, a);
   json::add(d.config, "type", type_name(info.type), a);
   json::add(d.config, "running", true, a);
-  json::add(d.config, "memory", info.memory_bytes, a);
   log::info("domain " + vm.name + " is a " + type_name(info.type) + " guest, domain " +
             std::to_string(info.domid));
   return d;

@@ -133,18 +133,14 @@ migrates_while_writing() {
     lab_host_clean b "$GUEST" --keep-image
 }
 
-@test "-p --debug --json: the PV guest waits paused on b until xl unpause; both hosts' logs are kept; RAM reports progress" {
+@test "-p --debug: the PV guest waits paused on b until xl unpause; both hosts' device model logs are kept" {
     GUEST="mig-paused"
     lab_guest_create a "$GUEST" pv
     lab_guest_wait_acks a "$GUEST" 3 120
-    run lab_run_on -t 900 a /lab/bin/lsm-migrate.sh -p --debug --json "$GUEST" lab-b
+    run lab_run_on -t 900 a /lab/bin/lsm-migrate.sh -p --debug "$GUEST" lab-b
     printf '%s\n' "$output"
     assert_success
-    assert_output --partial '"type":"summary","domain":"mig-paused","host":"lab-b","ok":true,"paused":true'
-    # libxc's rounds, as the progress view reads them (docs/protocol.md
-    # 3.6): the stream as it goes, and a last line after the live rounds.
-    assert_output --regexp '"phase":"ram","done":[0-9]+,"total":[1-9][0-9]*,.*"final":false'
-    assert_output --regexp '"phase":"ram",.*"final":true,"note":"switched over","remaining":0,"rounds":([2-9]|[1-9][0-9])'
+    assert_output --partial "$GUEST migrated to lab-b, paused there"
     local dir="${output##*the logs of this run are in }"
     dir="${dir%%$'\n'*}"
 
