@@ -389,6 +389,13 @@ audit_line() {
     kv user "${SUDO_USER:-${USER:-$(id -un)}}"
     kv logged_by "$2"
 }
+# After the migration, HOST is asked only over a live master: a dead link
+# must not hold up the exit (and the master's keepalives end a session on a
+# link that dies now). True when there was a master and it is gone.
+master_lost() {
+    ((master)) && ! "${ssh_argv[@]}" -o ControlPath="$ctl" -O check -- "$host" 2>/dev/null
+}
+
 # audit EXIT-STATUS: logs the line here and on HOST.
 audit() {
     local result prio
@@ -404,9 +411,7 @@ audit() {
     local sock="${LSM_SYSLOG_SOCKET:-/dev/log}" missing=()
     sh -c "$log" lsm-audit "user.$prio" "$(audit_line "$result" source)" 2>/dev/null ||
         missing+=("this host")
-    # Only over a live master: a dead link must not hold up the exit (and
-    # the master's keepalives end a session on a link that dies now).
-    if ((master)) && ! "${ssh_argv[@]}" -o ControlPath="$ctl" -O check -- "$host" 2>/dev/null; then
+    if master_lost; then
         missing+=("$host")
     elif ! remote_run "$(printf '%q ' sh -c "$log" lsm-audit "user.$prio" \
         "$(audit_line "$result" destination)")" </dev/null 2>/dev/null; then
@@ -417,13 +422,12 @@ audit() {
 }
 
 # --debug: the messages of this run and each host's logs of the VM beside
-# migrate.log. The destination's only over a live master, as for audit.
+# migrate.log.
 keep_debug() {
     cp "$tmp"/*.json "$tmp/ssh.log" "$debug_dir/" 2>/dev/null || true
     local_tool lsm-dmstate logs "$domain" "${be[@]}" "${rdir[@]}" >"$debug_dir/source.logs" ||
         say "warning: this host's logs of $domain are not in $debug_dir"
-    if ((master)) && ! "${ssh_argv[@]}" -o ControlPath="$ctl" -O check -- "$host" 2>/dev/null ||
-        ! remote lsm-dmstate logs "$domain" "${be[@]}" "${rrdir[@]}" </dev/null \
+    if master_lost || ! remote lsm-dmstate logs "$domain" "${be[@]}" "${rrdir[@]}" </dev/null \
             >"$debug_dir/destination.logs"; then
         say "warning: $host's logs of $domain are not in $debug_dir"
     fi

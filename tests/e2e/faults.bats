@@ -161,6 +161,19 @@ killed_then_recovered() {
     row "kill, $rc" destination
 }
 
+@test "-p: SIGKILL after the destination's commit, then --recover: the guest waits there, paused" {
+    e2e_guest "$name" 128 raw:32M
+    e2e_migrate_bg "$log" -p "$name" "$LSM_DST_ADDR"
+    e2e_wait_committed "$name"
+    killed_then_recovered
+    ((rc == 0))
+    # The commit left it paused, and --recover (without -p) did not run it.
+    on_dst lsm-dmstate send "$name" --run-dir "$LSM_SRC_RUN" --dry-run | grep -q '"running":false'
+    guest_qmp "$name" "$LSM_DST_RUN" '{"execute":"cont"}'
+    e2e_check_migrated "$name" 1
+    row "kill, $rc" "destination (paused)"
+}
+
 @test "the ssh master killed after the destination's commit" {
     e2e_guest "$name" 128 raw:32M
     e2e_migrate_bg "$log" "$name" "$LSM_DST_ADDR"
