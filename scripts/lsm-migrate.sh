@@ -466,10 +466,16 @@ ask_destination() {
             say "migration of $domain failed; it keeps running on the source"
             exit 1
         fi
-        # No copy here, no record there: a migration that had finished.
-        if remote lsm-dmstate send "$domain" --dry-run "${be[@]}" "${rrdir[@]}" 2>/dev/null |
-            grep -q '"running":true'; then
-            say "$domain runs on $host; nothing is left to settle"
+        # No copy here, no record there: a migration that had finished,
+        # its copy there running or left paused by -p.
+        local there
+        if there="$(remote lsm-dmstate send "$domain" --dry-run "${be[@]}" "${rrdir[@]}" \
+            2>/dev/null)"; then
+            if [[ "$there" == *'"running":true'* ]]; then
+                say "$domain runs on $host; nothing is left to settle"
+            else
+                say "$domain is on $host, paused; nothing is left to settle (resume it there)"
+            fi
             exit 0
         fi
         say "$host did not run $domain, and it could not be resumed here: CHECK this host"

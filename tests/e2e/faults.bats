@@ -57,7 +57,9 @@ migrate_rc() {
 recover() {
     local rc=0
     e2e_wait_settled "$1"
-    migrate --recover "$1" "$LSM_DST_ADDR" >>"$log" 2>&1 || rc=$?
+    migrate --recover "$1" "$LSM_DST_ADDR" >"$log.recover" 2>&1 || rc=$?
+    # Shown when the test fails.
+    sed 's/^/recover: /' "$log.recover" >&2
     echo "$rc"
 }
 
@@ -67,6 +69,7 @@ recover() {
 killed_then_recovered() {
     kill -KILL "$(e2e_migrate_pid "$name")" 2>/dev/null || true
     migrate_rc
+    e2e_let_release
     if [[ -e "$LSM_SRC_RUN/lsm/$name.source.json" ]]; then
         run -1 migrate "$name" "$LSM_DST_ADDR"
         [[ "$output" == *"--recover"* || "$output" == *"another lsm-migrate.sh is working on $name"* ]] ||
@@ -142,9 +145,11 @@ killed_then_recovered() {
 
 @test "SIGINT after the destination's commit" {
     e2e_guest "$name" 128 raw:32M
+    e2e_hold_release
     e2e_migrate_bg "$log" "$name" "$LSM_DST_ADDR"
     e2e_wait_committed "$name"
     kill -INT "$(e2e_migrate_pid "$name")" 2>/dev/null || true
+    e2e_let_release
     migrate_rc
     ((rc == 0))
     e2e_check_migrated "$name" 1
@@ -153,6 +158,7 @@ killed_then_recovered() {
 
 @test "SIGKILL after the destination's commit, a retry refused, then --recover" {
     e2e_guest "$name" 128 raw:32M
+    e2e_hold_release
     e2e_migrate_bg "$log" "$name" "$LSM_DST_ADDR"
     e2e_wait_committed "$name"
     killed_then_recovered
@@ -163,6 +169,7 @@ killed_then_recovered() {
 
 @test "-p: SIGKILL after the destination's commit, then --recover: the guest waits there, paused" {
     e2e_guest "$name" 128 raw:32M
+    e2e_hold_release
     e2e_migrate_bg "$log" -p "$name" "$LSM_DST_ADDR"
     e2e_wait_committed "$name"
     killed_then_recovered
@@ -176,9 +183,11 @@ killed_then_recovered() {
 
 @test "the ssh master killed after the destination's commit" {
     e2e_guest "$name" 128 raw:32M
+    e2e_hold_release
     e2e_migrate_bg "$log" "$name" "$LSM_DST_ADDR"
     e2e_wait_committed "$name"
     pkill -KILL -f -- "ssh .*ControlMaster=yes.*$LSM_DST_ADDR" || true
+    e2e_let_release
     migrate_rc
     if ((rc == 3)); then rc="3, $(recover "$name")"; fi
     [[ "$rc" == 0 || "$rc" == "3, 0" ]]
@@ -345,6 +354,7 @@ source_reads_restored() {
 
 @test "the destination QEMU killed once the guest runs there" {
     e2e_guest "$name" 128 raw:32M
+    e2e_hold_release
     e2e_migrate_bg "$log" "$name" "$LSM_DST_ADDR"
     e2e_wait_committed "$name"
     wait_until 60 test ! -e "$LSM_DST_RUN/lsm/$name.state.json"
@@ -353,9 +363,11 @@ source_reads_restored() {
     if ! pkill -KILL -f -- "-name $name .*-incoming defer"; then
         echo "the destination QEMU of $name had ended by itself; its console:" >&2
         tail -n 20 "$(guest_console_log "$name" "$LSM_DST_RUN")" >&2 || true
+        e2e_let_release
         migrate_rc
         return 1
     fi
+    e2e_let_release
     migrate_rc
     ((rc == 0))
     # The source copy is stale now: it must never resume.
@@ -370,7 +382,19 @@ source_reads_restored() {
     run -0 migrate "$name" "$LSM_DST_ADDR"
     rc="$(recover "$name")"
     ((rc == 0))
-    grep -q "$name runs on $LSM_DST_ADDR; nothing is left to settle" "$log"
+    grep -q "$name runs on $LSM_DST_ADDR; nothing is left to settle" "$log.recover"
     e2e_check_migrated "$name" 1
     row "0, $rc" destination
+}
+
+@test "--recover after a -p migration that had finished: the copy there stays paused" {
+    e2e_guest "$name" 128 raw:32M
+    run -0 migrate -p "$name" "$LSM_DST_ADDR"
+    rc="$(recover "$name")"
+    ((rc == 0))
+    grep -q "$name is on $LSM_DST_ADDR, paused; nothing is left to settle" "$log.recover"
+    on_dst lsm-dmstate send "$name" --run-dir "$LSM_SRC_RUN" --dry-run | grep -q '"running":false'
+    guest_qmp "$name" "$LSM_DST_RUN" '{"execute":"cont"}'
+    e2e_check_migrated "$name" 1
+    row "0, $rc" "destination (paused)"
 }

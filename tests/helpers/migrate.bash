@@ -38,7 +38,33 @@ e2e_guest() {
 # it before it can remove it.
 migrate() {
     on_src env --default-signal=INT TMPDIR="$LSM_T" \
-        lsm-migrate.sh -s "$LSM_SSH" --run-dir "$LSM_SRC_RUN" "$@"
+        lsm-migrate.sh -s "${E2E_SSH:-$LSM_SSH}" --run-dir "$LSM_SRC_RUN" "$@"
+}
+
+# e2e_hold_release: from now on the migrations' ssh holds back the command
+# that lets the destination forget a commit (lsm-resume receive --release)
+# until e2e_let_release, so that a fault lands between the commit and the
+# release every time, not only when a poll catches that short window.
+e2e_hold_release() {
+    E2E_SSH="$LSM_T/ssh-hold-release"
+    cat >"$E2E_SSH" <<EOF
+#!/bin/bash
+if [[ "\$*" == *--release* ]]; then
+    while [[ -e "$LSM_T/hold-release" ]]; do sleep 0.1; done
+fi
+exec $LSM_SSH "\$@"
+EOF
+    chmod 700 "$E2E_SSH"
+    touch "$LSM_T/hold-release"
+}
+
+# e2e_let_release: ends the hold. A held release whose lsm-migrate.sh was
+# killed is dropped, as the kill would have dropped it.
+e2e_let_release() {
+    if ! kill -0 "$E2E_MIGRATE_PID" 2>/dev/null; then
+        pkill -f -- "$LSM_T/ssh-hold-release" || true
+    fi
+    rm -f "$LSM_T/hold-release"
 }
 
 # migrate_on_terminal ARGS...: migrate with its stdout and stderr a
