@@ -3,13 +3,13 @@
 # dom0), then HOST (Host lines of ~/.ssh/config, unhashed known_hosts).
 # Installed as share/bash-completion/completions/lsm-migrate.sh.
 
-_lsm_migrate_options='-s -v -p --debug --backend --map --shared-disk --reuse --bandwidth --downtime
+_lsm_migrate_options='-s -v -p -C --debug --backend --map --shared-disk --reuse --bandwidth --downtime
     --max-pause --write-blocking --dry-run --json --recover --run-dir --remote-run-dir
     --remote-bindir -h --help'
 # ssh's system-wide known hosts.
 _lsm_migrate_global_known_hosts=/etc/ssh/ssh_known_hosts
 # The options that take a value (the next word).
-_lsm_migrate_takes_value='-s --backend --map --shared-disk --bandwidth --downtime --max-pause
+_lsm_migrate_takes_value='-s -C --backend --map --shared-disk --bandwidth --downtime --max-pause
     --run-dir --remote-run-dir --remote-bindir'
 
 # _lsm_migrate_option_value OPTION: the value OPTION has on the command line
@@ -74,7 +74,7 @@ _lsm_migrate() {
         --backend)
             mapfile -t COMPREPLY < <(compgen -W 'qemu xen' -- "$cur")
             return ;;
-        --shared-disk)
+        --shared-disk | -C)
             compopt -o filenames 2>/dev/null
             mapfile -t COMPREPLY < <(compgen -f -- "$cur")
             return ;;

@@ -25,6 +25,9 @@ Options:
                         is itself a command prefix run locally
   -v                    verbose (repeat for debug output)
   -p                    leave the guest paused on HOST (as xl migrate -p)
+  -C CONFIG             Xen: HOST uses the domain configuration file CONFIG
+                        instead of the running domain's (as xl migrate -C);
+                        each disk lands at its path in CONFIG
   --debug               debug output (-v -v) on both hosts, all of it kept
                         with both hosts' device model logs in a directory
   --backend NAME        qemu or xen (default: detected)
@@ -54,7 +57,7 @@ Each migration leaves one line tagged lsm in the system log of both hosts
 On a CPU with AES instructions ssh prefers AES-GCM (about 1.7x the speed of
 its default, chacha20-poly1305) unless -s or the ssh configuration sets
 Ciphers; -v prints the cipher in use.
-Of xl migrate's options, -s, -v, -p and --debug work here; -C, -e and -D
+Of xl migrate's options, -s, -v, -p, -C and --debug work here; -e and -D
 do not (see lsm-migrate.sh(8), XL MIGRATE OPTIONS).
 EOF
 }
@@ -77,6 +80,7 @@ downtime=300
 max_pause=30000
 write_blocking=()
 paused=()
+config=()
 runs_word=runs
 debug=0
 dry_run=0
@@ -92,6 +96,7 @@ while (($#)); do
         -v) verbose+=(-v); shift ;;
         -vv) verbose+=(-v -v); shift ;;
         -p) paused=(--paused) runs_word="is paused"; shift ;;
+        -C) (($# >= 2)) || die_usage "-C needs a configuration file"; config=(--config "$2"); shift 2 ;;
         --debug) debug=1; shift ;;
         --backend) backend="${2:?}"; shift 2 ;;
         --map) maps+=(--map "${2:?}"); shift 2 ;;
@@ -516,7 +521,7 @@ settle() {
 # --dry-run then sends). --recover needs no running domain here.
 if ((!recover)); then
     local_tool lsm-dmstate send "$domain" --dry-run "${be[@]}" "${rdir[@]}" "${shared[@]}" \
-        "${verbose[@]}" >"$tmp/vm.json" || exit 1
+        "${config[@]}" "${verbose[@]}" >"$tmp/vm.json" || exit 1
 fi
 
 # The disks and the RAM go through one ssh connection, whose cipher bounds
@@ -568,8 +573,8 @@ fi
 if ((${#json[@]} == 0)) && [[ -t 2 && -x "$bindir/lsm-progress" ]]; then
     start_view
 fi
-local_tool lsm-dmstate send "$domain" "${be[@]}" "${rdir[@]}" "${shared[@]}" "${verbose[@]}" \
-    >"$tmp/vm.json" || exit 1
+local_tool lsm-dmstate send "$domain" "${be[@]}" "${rdir[@]}" "${shared[@]}" "${config[@]}" \
+    "${verbose[@]}" >"$tmp/vm.json" || exit 1
 audit=1
 
 trap 'settle "interrupted migration"' INT TERM HUP

@@ -42,7 +42,7 @@ qmp_socket() {
     run -0 complete_words --re
     [[ "$output" == $'--recover\n--remote-bindir\n--remote-run-dir\n--reuse' ]]
     run -0 complete_words -
-    for opt in -s -v --backend --map --shared-disk --bandwidth --downtime --max-pause \
+    for opt in -s -v -p -C --backend --map --shared-disk --bandwidth --downtime --max-pause \
         --write-blocking --dry-run --json --run-dir --help; do
         grep -qx -- "$opt" <<<"$output"
     done

@@ -203,3 +203,17 @@ s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(0); time.sleep(
     only_line_is "$stderr" "lsm-dmstate: error: *the disks on $DST/img: *overflows 64 bits*"
     [[ -z "$(ls -A "$DST/img")" && ! -e "$DST/qemu" && ! -e "$DST/lsm/vm.state.json" ]]
 }
+
+@test "send --config is for Xen domains: for a QEMU VM it is a usage error naming -C" {
+    run -2 --separate-stderr lsm-dmstate send vm --run-dir "$SRC" --backend qemu --config "$T/vm.cfg"
+    only_line_is "$stderr" "lsm-dmstate: error: -C $T/vm.cfg: a configuration file is for Xen domains (xl migrate -C)*"
+}
+
+@test "receive refuses a disk target (Xen's -C) for a QEMU VM, creating nothing" {
+    blank_vm_start vm "$SRC" "${DISK_ARGS[@]}"
+    describe_vm
+    sed -i 's|"shared":false}|"shared":false,"target":"'"$DST"'/img/elsewhere.raw"}|' "$T/vm.json"
+    run -1 --separate-stderr lsm-dmstate receive --run-dir "$DST" <"$T/vm.json"
+    only_line_is "$stderr" "lsm-dmstate: error: disk da: a target path ($DST/img/elsewhere.raw) is for a Xen domain's -C configuration*"
+    [[ -z "$(ls -A "$DST/img")" && ! -e "$DST/qemu" && ! -e "$DST/lsm/vm.state.json" ]]
+}

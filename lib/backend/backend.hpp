@@ -37,6 +37,14 @@ struct VmRef {
   std::string name;
 };
 
+// Phase 1 on the source: what the operator asked of the description.
+struct DescribeRequest {
+  std::vector<std::string> shared_disks;  // image paths both hosts see
+  // xl migrate -C: the configuration file the destination uses instead of
+  // the running domain's (Xen only).
+  std::string config_file;
+};
+
 // Phase 1 on the source: the backend's own description of the VM.
 struct Description {
   json::Document config{rapidjson::kObjectType};  // vm.config, with "running"
@@ -96,8 +104,7 @@ class RamSender {
 struct SourceOps {
   // Phase 1: finds the VM (UsageError if there is none), checks that it can
   // migrate and describes it.
-  std::function<Description(const VmRef& vm, const std::vector<std::string>& shared_disks)>
-      describe;
+  std::function<Description(const VmRef& vm, const DescribeRequest& request)> describe;
   // Phases 2 and 3: the device model the mirrors run in.
   std::function<std::unique_ptr<DeviceModel>(const VmRef& vm)> device_model;
   // Phase 3: connects and sets the stream up (downtime, bandwidth).

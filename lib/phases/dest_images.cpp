@@ -64,7 +64,7 @@ TargetPlan plan_targets(const std::vector<proto::Disk>& disks, const vm::PathMap
                         bool reuse, const policy::Policy& policy) {
   TargetPlan plan;
   for (auto d : disks) {
-    std::string target = map.map_path(d.file);
+    std::string target = map.map_path(d.target.empty() ? d.file : d.target);
     with_context("disk " + d.key, [&] { policy::check_image(target, policy); });
     if (d.shared) {
       if (!path_exists(target))
@@ -79,6 +79,7 @@ TargetPlan plan_targets(const std::vector<proto::Disk>& disks, const vm::PathMap
       plan.to_create.emplace_back(d, target);
     }
     d.file = target;
+    d.target.clear();
     plan.disks.push_back(d);
   }
   check_space(plan.to_create);

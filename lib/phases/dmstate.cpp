@@ -35,7 +35,7 @@ void describe(const DescribeOptions& o, int out_fd) {
     refuse_if_committed(vm);
   }
   const backend::SourceOps& src = o.backends(o.backend).source;
-  backend::Description d = src.describe(vm, o.shared_disks);
+  backend::Description d = src.describe(vm, o.request);
   if (!o.dry_run) vm::refuse_if_in_progress(vm.run_dir, vm.name);
   bool copies = false;
   for (const auto& disk : d.disks) copies = copies || !disk.shared;

@@ -13,7 +13,7 @@
 namespace lsm::phases {
 
 struct DescribeOptions : SourceOptions {
-  std::vector<std::string> shared_disks;
+  backend::DescribeRequest request;
   bool dry_run = false;  // describe only: start no migration record
 };
 

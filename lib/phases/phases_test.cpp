@@ -50,8 +50,9 @@ class Phases : public ::testing::Test {
     return [this](backend::Kind) -> const backend::Backend& { return be_.table(); };
   }
 
-  // A "vm" message for VM "vm" with one 1 MiB raw disk at image_.
-  std::string vm_message() {
+  // A "vm" message for VM "vm" with one 1 MiB raw disk at image_, asked
+  // to land at target (Xen's -C) if given.
+  std::string vm_message(const std::string& target = "") {
     proto::Vm m;
     m.name = "vm";
     m.backend = "qemu";
@@ -61,6 +62,7 @@ class Phases : public ::testing::Test {
     d.file = image_;
     d.format = "raw";
     d.virtual_size = d.allocated = 1 << 20;
+    d.target = target;
     m.disks.push_back(d);
     Buffer out;
     proto::write_vm(out.fd(), m);
@@ -180,6 +182,30 @@ TEST_F(Phases, prepare_checks_the_host_creates_images_then_starts_the_backend) {
                             image_ + "\"]"),
             std::string::npos)
       << out.text();
+}
+
+TEST_F(Phases, prepare_puts_a_disk_where_the_source_asked_inside_the_image_roots) {
+  std::string there = dir_.path() + "/there.raw";
+  Buffer in(vm_message(there)), out;
+  prepare(prepare_options(), in.fd(), out.fd());
+  EXPECT_TRUE(path_exists(there));
+  EXPECT_FALSE(path_exists(image_));
+  EXPECT_NE(out.text().find("\"created\":[\"" + there + "\"]"), std::string::npos) << out.text();
+}
+
+TEST_F(Phases, prepare_refuses_a_disk_asked_to_land_outside_the_image_roots) {
+  Buffer in(vm_message("/etc/lsm-phases-test.raw")), out;
+  std::string what;
+  try {
+    prepare(prepare_options(), in.fd(), out.fd());
+  } catch (const Error& e) {
+    what = describe(e);
+  }
+  EXPECT_NE(what.find("disk da: image path /etc/lsm-phases-test.raw is outside the image roots"),
+            std::string::npos)
+      << what;
+  EXPECT_FALSE(path_exists("/etc/lsm-phases-test.raw"));
+  EXPECT_FALSE(path_exists(state_file()));
 }
 
 TEST_F(Phases, prepare_failing_to_start_rolls_back_what_it_created) {

@@ -25,6 +25,7 @@ json::Value to_json(const Disk& d, json::Allocator& a) {
   json::add(v, "virtual_size", d.virtual_size, a);
   json::add(v, "allocated", d.allocated, a);
   json::add(v, "shared", d.shared, a);
+  if (!d.target.empty()) json::add(v, "target", d.target, a);
   return v;
 }
 
@@ -43,6 +44,7 @@ Disk disk_from_json(const json::Value& v, const std::string& path) {
   d.virtual_size = size_at(v, "virtual_size", path);
   d.allocated = size_at(v, "allocated", path);
   d.shared = json::bool_at(v, "shared", path);
+  if (json::find(v, "target")) d.target = json::string_at(v, "target", path);
   return d;
 }
 

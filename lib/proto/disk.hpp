@@ -19,6 +19,9 @@ struct Disk {
   std::uint64_t virtual_size = 0;
   std::uint64_t allocated = 0;  // bytes the image occupies on disk
   bool shared = false;  // both hosts see the same file: not copied
+  // Where the source's operator wants the disk on the destination (Xen's
+  // -C configuration names it), before --map; empty: where file is.
+  std::string target;
 };
 
 json::Value to_json(const Disk& d, json::Allocator& a);

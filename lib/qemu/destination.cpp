@@ -110,6 +110,13 @@ void add_export(qmp::Client& qmp, const proto::Disk& d, const std::string& name)
 
 std::string plan(const VmRef& vm, const proto::Vm& m, const vm::PathMap& map,
                  const policy::Policy& policy) {
+  // The command line names each image by its source path, mapped; a disk
+  // sent elsewhere would leave QEMU opening a file lsm never wrote.
+  for (const auto& d : m.disks)
+    if (!d.target.empty())
+      throw Error("disk " + d.key + ": a target path (" + d.target +
+                  ") is for a Xen domain's -C configuration; a QEMU VM's disks land where "
+                  "--map puts them");
   // Checked first: a refused command line leaves even an old socket alone.
   std::vector<std::string> argv = argv_here(vm, m, map, policy);
   std::string qmp_path = vm::qmp_socket(vm.run_dir, vm.name);

@@ -213,11 +213,14 @@ bool migration_active(qmp::Client& qmp) {
   return st != "completed" && st != "failed" && st != "cancelled" && st != "none";
 }
 
-backend::Description describe(const VmRef& vm,
-                                           const std::vector<std::string>& shared_disks) {
+backend::Description describe(const VmRef& vm, const backend::DescribeRequest& request) {
+  if (!request.config_file.empty())
+    throw UsageError("-C " + request.config_file +
+                     ": a configuration file is for Xen domains (xl migrate -C); a QEMU VM "
+                     "is described by its own command line");
   qmp::Client qmp = connect_source(vm);
   backend::Description d;
-  d.disks = list_disks(qmp, shared_disks);
+  d.disks = list_disks(qmp, request.shared_disks);
   bool running = guest_running(qmp);
   auto& a = d.config.GetAllocator();
   json::Value args(rapidjson::kArrayType);

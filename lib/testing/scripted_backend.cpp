@@ -47,7 +47,7 @@ void ScriptedBackend::step(const std::string& op) {
 
 ScriptedBackend::ScriptedBackend() {
   auto& src = table_.source;
-  src.describe = [this](const VmRef&, const std::vector<std::string>&) {
+  src.describe = [this](const VmRef&, const backend::DescribeRequest&) {
     step("describe");
     backend::Description d;
     json::add(d.config, "running", true, d.config.GetAllocator());

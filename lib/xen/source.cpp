@@ -7,6 +7,7 @@
 #include "mirror/jobs.hpp"
 #include "mirror/nodes.hpp"
 #include "xen/backend.hpp"
+#include "xen/config_override.hpp"
 #include "xen/disks.hpp"
 #include "xen/dm_qmp.hpp"
 #include "xen/domain.hpp"
@@ -76,8 +77,7 @@ class XenRamSender : public backend::RamSender {
   SaveOptions options_;
 };
 
-backend::Description describe(const VmRef& vm,
-                                          const std::vector<std::string>& shared_disks) {
+backend::Description describe(const VmRef& vm, const backend::DescribeRequest& request) {
   Libxl x;
   DomainInfo info = find_live_domain(x, vm.name);
   if (info.suspended || info.dying)
@@ -87,7 +87,13 @@ backend::Description describe(const VmRef& vm,
                 "live migration needs; unpause it first (xl unpause " + vm.name + ")");
   std::string config = domain_config_json(x, info.domid);
   backend::Description d;
-  d.disks = domain_disks(x, info.domid, config, shared_disks);
+  d.disks = domain_disks(x, info.domid, config, request.shared_disks);
+  if (!request.config_file.empty()) {
+    std::string origin = "-C " + request.config_file;
+    config = xl_config_json(request.config_file);
+    apply_config_override(config, origin, vm.name, type_name(info.type), d.disks);
+    log::info("domain " + vm.name + ": the destination uses " + request.config_file);
+  }
   auto& a = d.config.GetAllocator();
   json::add(d.config, "libxl", config, a);
   json::add(d.config, "type", type_name(info.type), a);

@@ -168,6 +168,43 @@ migrates_while_writing() {
     lab_guest_stop_and_verify b "$GUEST"
 }
 
+@test "-C CONFIG: the PV guest runs on b as CONFIG describes it, its disk where CONFIG puts it" {
+    GUEST="mig-config"
+    local moved="$LAB_GUEST_DIR/moved"
+    lab_guest_create a "$GUEST" pv
+    lab_guest_wait_acks a "$GUEST" 3 120
+    # CONFIG: the guest's own, with its disk in another directory and
+    # another crash action; and one without the disk, which is refused.
+    sed -e "s|target=$LAB_GUEST_DIR/|target=$moved/|" -e 's|^on_crash = .*|on_crash = "restart"|' \
+        "$LAB_SHARE/guest/$GUEST.cfg" >"$LAB_SHARE/guest/$GUEST-b.cfg"
+    sed '/^disk = /d' "$LAB_SHARE/guest/$GUEST.cfg" >"$LAB_SHARE/guest/$GUEST-nodisk.cfg"
+    # shellcheck disable=SC2016 # expanded on b
+    lab_sh -t 60 b 'mkdir -p "$1"' "$moved"
+
+    run -1 lab_run_on -t 120 a /lab/bin/lsm-migrate.sh --dry-run -C "/lab/guest/$GUEST-nodisk.cfg" \
+        "$GUEST" lab-b
+    printf '%s\n' "$output"
+    assert_output --partial "no disk xvda"
+    lab_host_clean b "$GUEST"
+
+    run lab_run_on -t 900 a /lab/bin/lsm-migrate.sh -C "/lab/guest/$GUEST-b.cfg" "$GUEST" lab-b
+    printf '%s\n' "$output"
+    assert_success
+    run -0 lab_run_on -t 60 b xl list -l "$GUEST"
+    assert_output --partial "\"pdev_path\": \"$moved/$GUEST.raw\""
+    assert_output --partial '"on_crash": "restart"'
+    lab_guest_wait_acks b "$GUEST" $(($(lab_guest_acked "$GUEST") + 2)) 120
+    lab_host_clean a "$GUEST" --keep-image
+
+    lab_guest_stop b "$GUEST"
+    run -0 lab_run_on -t 120 b /lab/guest/lsm-guest-verify --blocks "$LAB_GUEST_BLOCKS" \
+        --acked "$(lab_guest_acked "$GUEST")" --id xvda "$moved/$GUEST.raw"
+    assert_output --partial "$LAB_GUEST_BLOCKS blocks OK"
+    lab_run_on -t 60 b rm -f "$moved/$GUEST.raw"
+    # Nothing at the disk's old path either.
+    lab_host_clean b "$GUEST"
+}
+
 @test "a disk the dom0 kernel serves (blkback) is refused at --dry-run, naming the fix" {
     GUEST="mig-phy"
     LAB_GUEST_PV_BACKEND="" lab_guest_create a "$GUEST" pv

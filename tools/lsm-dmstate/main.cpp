@@ -25,7 +25,11 @@ int main(int argc, char** argv) {
   lsm::phases::DescribeOptions d;
   auto* send =
       lsm::cli::source_command(app, "send", "Source: write the VM's description to stdout", d);
-  send->add_option("--shared-disk", d.shared_disks, "A disk both hosts already see; not copied");
+  send->add_option("--shared-disk", d.request.shared_disks,
+                   "A disk both hosts already see; not copied");
+  send->add_option("--config", d.request.config_file,
+                   "Xen: the configuration file the destination uses instead of the domain's "
+                   "(xl migrate -C); it names each disk's path there");
   send->add_flag("--dry-run", d.dry_run, "Describe only; start no migration record");
   lsm::cli::on_run(send, [&] { lsm::phases::describe(d, STDOUT_FILENO); });
 
