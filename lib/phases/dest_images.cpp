@@ -12,6 +12,7 @@
 #include "core/util.hpp"
 #include "json/json.hpp"
 #include "policy/places.hpp"
+#include "storage/lvm.hpp"
 
 namespace lsm::phases {
 
@@ -35,10 +36,67 @@ void check_reusable(const proto::Disk& d, const std::string& target) {
                 " of " + std::to_string(d.virtual_size) + " bytes");
 }
 
+// An image file (inside the image roots, checked already): created unless
+// it exists (then only with --reuse, and only if it matches).
+void plan_file(const proto::Disk& d, const std::string& target, bool reuse, TargetPlan& plan) {
+  if (d.shared) {
+    if (!path_exists(target))
+      throw Error("shared disk " + d.key + ": " + target + " is not visible on the destination");
+  } else if (path_exists(target)) {
+    if (!reuse)
+      throw Error("disk " + d.key + ": target file " + target +
+                  " already exists on the destination; remove it or pass --reuse");
+    check_reusable(d, target);
+  } else {
+    plan.to_create.emplace_back(d, target);
+  }
+}
+
+// A logical volume: its group allowed, a raw image of the disk's exact
+// size, created unless it exists (then only with --reuse, and only if it
+// is that size). Returns whether it must be created.
+bool plan_volume(const proto::Disk& d, const storage::Volume& v, bool reuse,
+                 const policy::Policy& policy) {
+  with_context("disk " + d.key, [&] { policy::check_volume_group(v.vg, policy); });
+  auto size = with_context("disk " + d.key, [&] { return storage::volume_size(v); });
+  if (d.shared) {
+    if (!size)
+      throw Error("shared disk " + d.key + ": logical volume " + v.name() +
+                  " does not exist on the destination");
+    return false;
+  }
+  if (d.format != "raw")
+    throw Error("disk " + d.key + ": a logical volume holds a raw image, the source disk is " +
+                d.format + " (use --map to a file target)");
+  if (!size) return true;
+  if (!reuse)
+    throw Error("disk " + d.key + ": logical volume " + v.name() +
+                " already exists on the destination; remove it or pass --reuse");
+  if (*size != d.virtual_size)
+    throw Error("--reuse " + v.path() + ": it is " + std::to_string(*size) +
+                " bytes, the source disk " + std::to_string(d.virtual_size) + " bytes");
+  return false;
+}
+
+// Free space per volume group, for every volume created in it together.
+void check_group_space(const std::vector<std::pair<proto::Disk, std::string>>& targets) {
+  std::map<std::string, std::uint64_t> need;
+  for (const auto& [disk, target] : targets)
+    if (auto v = storage::volume_at(target))
+      need[v->vg] = checked_add(need[v->vg], disk.virtual_size, "the disks in " + v->vg);
+  for (const auto& [vg, bytes] : need) {
+    std::uint64_t free = storage::group_space(vg).free;
+    if (free < bytes)
+      throw Error("not enough space in volume group " + vg + ": the disks need " +
+                  format_bytes(bytes) + ", " + format_bytes(free) + " free");
+  }
+}
+
 // Free space per filesystem, for every disk that lands on it together.
 void check_space(const std::vector<std::pair<proto::Disk, std::string>>& targets) {
   std::map<dev_t, std::pair<std::string, std::uint64_t>> need;
   for (const auto& [disk, target] : targets) {
+    if (storage::volume_at(target)) continue;
     std::string dir = parent_dir(target);
     struct stat st;
     if (::stat(dir.c_str(), &st) < 0)
@@ -65,24 +123,18 @@ TargetPlan plan_targets(const std::vector<proto::Disk>& disks, const vm::PathMap
   TargetPlan plan;
   for (auto d : disks) {
     std::string target = map.map_path(d.target.empty() ? d.file : d.target);
-    with_context("disk " + d.key, [&] { policy::check_image(target, policy); });
-    if (d.shared) {
-      if (!path_exists(target))
-        throw Error("shared disk " + d.key + ": " + target +
-                    " is not visible on the destination");
-    } else if (path_exists(target)) {
-      if (!reuse)
-        throw Error("disk " + d.key + ": target file " + target +
-                    " already exists on the destination; remove it or pass --reuse");
-      check_reusable(d, target);
+    if (auto volume = storage::volume_at(target)) {
+      if (plan_volume(d, *volume, reuse, policy)) plan.to_create.emplace_back(d, target);
     } else {
-      plan.to_create.emplace_back(d, target);
+      with_context("disk " + d.key, [&] { policy::check_image(target, policy); });
+      plan_file(d, target, reuse, plan);
     }
     d.file = target;
     d.target.clear();
     plan.disks.push_back(d);
   }
   check_space(plan.to_create);
+  check_group_space(plan.to_create);
   return plan;
 }
 
@@ -101,12 +153,26 @@ std::string describe_targets(const TargetPlan& plan) {
 
 void create_images(const TargetPlan& plan, vm::DestState& state) {
   for (const auto& [d, target] : plan.to_create) {
+    if (auto volume = storage::volume_at(target)) {
+      // Recorded once made: a failing lvcreate undoes its own work, and a
+      // volume of that name someone else made meanwhile is not ours.
+      with_context("disk " + d.key, [&] { storage::create_volume(*volume, d.virtual_size); });
+      state.created.push_back(target);
+      save(state);
+      continue;
+    }
     run_capture({"qemu-img", "create", "-q", "-f", d.format, "-o", "preallocation=off", target,
                  std::to_string(d.virtual_size)});
     state.created.push_back(target);
     save(state);
     if (::chmod(target.c_str(), 0600) < 0) throw SystemError("chmod " + target, errno);
   }
+}
+
+void remove_image(const std::string& path) {
+  auto volume = storage::volume_at(path);
+  if (!volume) return remove_file(path);
+  if (storage::volume_size(*volume)) storage::remove_volume(*volume);
 }
 
 }  // namespace lsm::phases

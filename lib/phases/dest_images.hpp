@@ -28,8 +28,13 @@ TargetPlan plan_targets(const std::vector<proto::Disk>& disks, const vm::PathMap
 // The --dry-run lines for the disks.
 std::string describe_targets(const TargetPlan& plan);
 
-// Creates the images, recording each in state (and saving it) as soon as
-// it exists, so a rollback removes exactly these.
+// Creates the images (files, or logical volumes /dev/VG/LV), recording
+// each in state (and saving it) as soon as it exists, so a rollback
+// removes exactly these.
 void create_images(const TargetPlan& plan, vm::DestState& state);
+
+// Removes an image create_images made, the file or the logical volume, if
+// it is still there.
+void remove_image(const std::string& path);
 
 }  // namespace lsm::phases

@@ -208,6 +208,21 @@ TEST_F(Phases, prepare_refuses_a_disk_asked_to_land_outside_the_image_roots) {
   EXPECT_FALSE(path_exists(state_file()));
 }
 
+TEST_F(Phases, prepare_refuses_a_logical_volume_in_a_group_the_policy_does_not_name) {
+  Buffer in(vm_message("/dev/lsm-phases-test-vg/a")), out;
+  std::string what;
+  try {
+    prepare(prepare_options(), in.fd(), out.fd());
+  } catch (const Error& e) {
+    what = describe(e);
+  }
+  EXPECT_NE(what.find("disk da: volume group lsm-phases-test-vg is not one this host lets "
+                      "migrations create volumes in (volume_groups"),
+            std::string::npos)
+      << what;
+  EXPECT_FALSE(path_exists(state_file()));
+}
+
 TEST_F(Phases, prepare_failing_to_start_rolls_back_what_it_created) {
   be_.fail_at = "start_destination";
   Buffer in(vm_message()), out;

@@ -2,6 +2,7 @@
 
 #include "core/log.hpp"
 #include "core/util.hpp"
+#include "phases/dest_images.hpp"
 #include "vm/lock.hpp"
 #include "vm/names.hpp"
 #include "vm/source_state.hpp"
@@ -38,7 +39,7 @@ void rollback_destination(const DestOptions& o) {
 void undo_destination(const backend::Backend& be, const backend::VmRef& vm,
                       const vm::DestState& state) {
   be.destination.rollback(vm, state);
-  for (const auto& f : state.created) remove_file(f);
+  for (const auto& f : state.created) remove_image(f);
   remove_file(state.path);
   log::info("destination cleaned: " + std::to_string(state.created.size()) + " image(s) removed");
 }

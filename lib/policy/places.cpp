@@ -56,6 +56,13 @@ bool inside_any(const std::string& path, const std::vector<std::string>& dirs) {
   return false;
 }
 
+void check_volume_group(const std::string& vg, const Policy& p) {
+  for (const auto& g : p.volume_groups)
+    if (g == vg) return;
+  throw Error("volume group " + vg + " is not one this host lets migrations create volumes in " +
+              allow_hint(p, "volume_groups"));
+}
+
 void check_image(const std::string& path, const Policy& p) {
   if (!normal_absolute(path))
     throw Error("image path '" + path +

@@ -24,4 +24,8 @@ bool inside_any(const std::string& path, const std::vector<std::string>& dirs);
 // symbolic link itself. Throws naming the path and what would allow it.
 void check_image(const std::string& path, const Policy& p);
 
+// A logical volume this host creates or takes: its group is one of the
+// policy's volume groups. Throws naming the group and the key.
+void check_volume_group(const std::string& vg, const Policy& p);
+
 }  // namespace lsm::policy

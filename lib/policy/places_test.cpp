@@ -15,6 +15,16 @@ namespace {
 
 using testing::expect_throw;
 
+TEST(Places, a_volume_group_must_be_one_of_the_policys) {
+  Policy p = defaults();
+  EXPECT_EQ(expect_throw<Error>([&] { check_volume_group("vg0", p); }),
+            "volume group vg0 is not one this host lets migrations create volumes in "
+            "(volume_groups in the host policy, built-in defaults)");
+  p.volume_groups = {"vg1", "vg0"};
+  EXPECT_NO_THROW(check_volume_group("vg0", p));
+  EXPECT_THROW(check_volume_group("vg", p), Error);
+}
+
 TEST(Places, inside_compares_whole_components_of_normal_paths) {
   EXPECT_TRUE(inside("/srv/vm/a.img", "/srv/vm"));
   EXPECT_TRUE(inside("/srv/vm", "/srv/vm"));

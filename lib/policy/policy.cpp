@@ -86,6 +86,7 @@ struct Key {
 const std::map<std::string, Key>& keys() {
   static const std::map<std::string, Key> k{
       {"image_roots", {paths(&Policy::image_roots), &Policy::image_roots}},
+      {"volume_groups", {names(&Policy::volume_groups), &Policy::volume_groups}},
       {"emulators", {paths(&Policy::emulators), &Policy::emulators}},
       {"qemu_options", {names(&Policy::qemu_options), &Policy::qemu_options}},
       {"boot_dirs", {paths(&Policy::boot_dirs), &Policy::boot_dirs}},

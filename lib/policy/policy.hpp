@@ -20,6 +20,9 @@ inline constexpr const char* kDefaultPath = "/etc/lsm/policy.conf";
 struct Policy {
   // Directories every disk image must resolve inside (after --map).
   std::vector<std::string> image_roots;
+  // LVM volume groups in which a migration may create (or with --reuse
+  // take) logical volumes, /dev/VG/LV, for its disks.
+  std::vector<std::string> volume_groups;
   // QEMU binaries a destination may start, by absolute path.
   std::vector<std::string> emulators;
   // QEMU options (names without the dash) that may be replayed.

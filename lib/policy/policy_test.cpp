@@ -22,6 +22,7 @@ TEST(Policy, defaults_allow_only_the_usual_places) {
                                     "/var/lib/lsm/images", "/srv/vm"}));
   EXPECT_EQ(p.emulators.front(), "/usr/bin/qemu-system-x86_64");
   EXPECT_TRUE(p.file_dirs.empty());
+  EXPECT_TRUE(p.volume_groups.empty());
   EXPECT_FALSE(p.xen_allow_bootloader);
   EXPECT_FALSE(p.xen_allow_device_model_override);
   EXPECT_EQ(p.xen_script_dir, "/etc/xen/scripts");
@@ -35,11 +36,13 @@ TEST(Policy, a_key_in_the_file_replaces_its_default_and_repeats_add) {
       "image_roots = /data/vms /srv/vm/   # trailing comment\n"
       "image_roots=/nvme\n"
       "file_dirs = /var/log/vm\n"
+      "volume_groups = vg0 vg-ssd\n"
       "xen_allow_bootloader = yes\n"
       "xen_script_dir = /usr/local/etc/xen/scripts\n",
       "p.conf");
   EXPECT_EQ(p.image_roots, (Strings{"/data/vms", "/srv/vm", "/nvme"}));
   EXPECT_EQ(p.file_dirs, Strings{"/var/log/vm"});
+  EXPECT_EQ(p.volume_groups, (Strings{"vg0", "vg-ssd"}));
   EXPECT_TRUE(p.xen_allow_bootloader);
   EXPECT_EQ(p.xen_script_dir, "/usr/local/etc/xen/scripts");
   EXPECT_EQ(p.emulators, defaults().emulators);  // not named: the default

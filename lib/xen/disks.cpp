@@ -9,6 +9,7 @@
 #include "core/log.hpp"
 #include "core/subprocess.hpp"
 #include "json/json.hpp"
+#include "storage/lvm.hpp"
 
 namespace lsm::xen {
 
@@ -91,19 +92,33 @@ std::vector<proto::Disk> domain_disks(Libxl& x, std::uint32_t domid, const std::
                   "), so its writes bypass QEMU and cannot be mirrored; add "
                   "backendtype=qdisk to the disk's configuration");
     struct stat st;
-    if (file.empty() || file[0] != '/' || ::stat(file.c_str(), &st) < 0 || !S_ISREG(st.st_mode))
-      throw Error(what + ": not an image file with an absolute path");
-    auto info = json::parse(run_capture({"qemu-img", "info", "-U", "--output=json",
-                                         "-f", format_name(d.format), file}),
-                            file);
+    if (file.empty() || file[0] != '/' || ::stat(file.c_str(), &st) < 0 ||
+        !(S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)))
+      throw Error(what + ": not an image file or a logical volume with an absolute path");
     proto::Disk disk;
     disk.key = vdev;
     disk.file = file;
     disk.format = format_name(d.format);
-    disk.virtual_size = json::u64_at(info, "virtual-size", file);
-    disk.allocated = json::u64_at(info, "actual-size", file);
-    if (json::find(info, "backing-filename"))
-      throw Error(what + ": has a backing file; flatten it first (qemu-img convert)");
+    if (S_ISBLK(st.st_mode)) {
+      auto volume = storage::volume_at(file);
+      if (!volume)
+        throw Error(what + ": a block device lsm moves only as an LVM logical volume named "
+                    "/dev/VG/LV (the destination creates one like it)");
+      if (d.format != LIBXL_DISK_FORMAT_RAW)
+        throw Error(what + ": a logical volume holds a raw image, not " + disk.format);
+      auto size = with_context(what, [&] { return storage::volume_size(*volume); });
+      if (!size) throw Error(what + ": LVM lists no volume " + volume->name());
+      // A volume holds all of its extents, whatever the guest wrote.
+      disk.virtual_size = disk.allocated = *size;
+    } else {
+      auto info = json::parse(run_capture({"qemu-img", "info", "-U", "--output=json", "-f",
+                                           disk.format, file}),
+                              file);
+      disk.virtual_size = json::u64_at(info, "virtual-size", file);
+      disk.allocated = json::u64_at(info, "actual-size", file);
+      if (json::find(info, "backing-filename"))
+        throw Error(what + ": has a backing file; flatten it first (qemu-img convert)");
+    }
     disk.shared = std::find(shared_paths.begin(), shared_paths.end(), file) != shared_paths.end();
     out.push_back(disk);
   }

@@ -3,8 +3,9 @@
 // Only disks whose writes all pass through the device model's QEMU can be
 // mirrored from it: qdisk backends, and the emulated disks of an HVM guest
 // without the Xen platform device (its blkback twin is unreachable for the
-// guest). A disk the dom0 kernel serves to a guest (phy:, blkback, tap)
-// is refused, naming what to change.
+// guest). Their images are raw or qcow2 files, or LVM logical volumes
+// (/dev/VG/LV, raw). A disk the dom0 kernel serves to a guest (phy:,
+// blkback, tap) is refused, naming what to change.
 #pragma once
 
 #include <cstdint>

@@ -128,7 +128,7 @@ chmod 755 "$root/usr/sbin/policy-rc.d"
 packages=(
     linux-image-amd64 initramfs-tools
     xen-utils-4.17 xen-utils-common xenstore-utils qemu-system-xen qemu-utils
-    openssh-server openssh-client busybox iproute2 procps kmod bridge-utils socat
+    openssh-server openssh-client busybox iproute2 procps kmod bridge-utils socat lvm2
 )
 say "installing ${packages[*]}"
 in_root sh -c 'apt-get update -qq && apt-get install -y -qq --no-install-recommends "$@"' \

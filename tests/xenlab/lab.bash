@@ -45,8 +45,8 @@
 #   lab_host_clean HOST NAME [--keep-image]  no domain NAME* and nothing of it
 #   lab_guest_purge NAME                   destroy NAME* on both hosts, remove images
 # For bats test files (bats' skip, run and fd 3; bats-assert):
-#   lab_setup_file [--tools] [--time-build]   setup_file: one lab for the file
-#   lab_teardown_file          teardown_file: lab down, no QEMU left
+#   lab_setup_suite, lab_teardown_suite   one lab for every file of the run
+#   lab_setup_file             setup_file: skip (LSM_SKIP_LAB=1), or the lab is up
 #   lab_setup_test             setup: bats-assert
 #   lab_teardown_test          teardown: purge the guest named in GUEST
 #   lab_seconds_since T0                   seconds since EPOCHREALTIME T0
@@ -84,6 +84,11 @@ LAB_XEN_EXTRA="${LAB_XEN_EXTRA:-}"         # appended to Xen's command line
 # least a PV domain boots the Debian kernel in; the disk is sparse.
 LAB_GUEST_DIR=/var/lib/xenlab              # guest images, on each dom0's disk
 LAB_GUEST_MEM="${LAB_GUEST_MEM:-96}"
+LAB_GUEST_VCPUS="${LAB_GUEST_VCPUS:-1}"
+# LAB_GUEST_DIRTY_MB=N: the writer also rewrites N MiB of its RAM, as fast
+# as it can, all along (lsm.mem=N lsm.memdirty=1), so that live RAM rounds
+# do not converge on the lab link; 0: its RAM stays idle.
+LAB_GUEST_DIRTY_MB="${LAB_GUEST_DIRTY_MB:-0}"
 LAB_GUEST_BOOT_SECS="${LAB_GUEST_BOOT_SECS:-150}"
 # LAB_GUEST_IP=ADDR/LEN: the guest gets a vif on LAB_BRIDGE with that
 # address (lab_bridge_up first); unset, it has no network.
@@ -100,6 +105,10 @@ LAB_GUEST_FILL_MB="${LAB_GUEST_FILL_MB:-0}" # random data at 8 MiB on (< DISK_MB
 # (blkback for a raw file), which lsm must refuse.
 LAB_GUEST_PV_BACKEND="${LAB_GUEST_PV_BACKEND-backendtype=qdisk, }"
 LAB_GUEST_QCOW2="${LAB_GUEST_QCOW2:-0}"  # 1: a PV guest's second disk, xvdb, qcow2
+LAB_VG=lsmlab                              # lab_vg_up's volume group on each dom0
+# 1: a PV guest's disk is the logical volume /dev/LAB_VG/NAME (lab_vg_up on
+# the hosts first), not the file LAB_GUEST_DIR/NAME.raw.
+LAB_GUEST_LV="${LAB_GUEST_LV:-0}"
 # The lsm tools that lsm-migrate.sh runs on both hosts (lab_install_tools).
 LAB_TOOLS=("$LSM_BIN"/lsm-{dmstate,mirror,ramstream,resume} "$LSM_ROOT/scripts/lsm-migrate.sh")
 export LAB_IMAGES LAB_A_ADDR LAB_B_ADDR
@@ -327,7 +336,9 @@ _lab_guest_printed() {
 _lab_guest_start() {
     local host="$1" name="$2" type="$3" cfg="$LAB_SHARE/guest/$2.cfg"
     local blocks="lsm.blocks=$LAB_GUEST_BLOCKS lsm.sleep=$LAB_GUEST_SLEEP_MS" image="$LAB_GUEST_DIR/$2.raw"
+    ((LAB_GUEST_LV == 0)) || image="/dev/$LAB_VG/$2"
     local logs vif=""
+    ((LAB_GUEST_DIRTY_MB == 0)) || blocks+=" lsm.mem=$LAB_GUEST_DIRTY_MB lsm.memdirty=1"
     if [[ -n "$LAB_GUEST_IP" ]]; then
         blocks+=" lsm.ip=$LAB_GUEST_IP"
         # Xen's own vif-bridge script plugs it into the bridge.
@@ -340,7 +351,7 @@ _lab_guest_start() {
         echo "name = \"$name\""
         echo "type = \"${type/pvhvm/hvm}\""
         echo "memory = $LAB_GUEST_MEM"
-        echo "vcpus = 1"
+        echo "vcpus = $LAB_GUEST_VCPUS"
         echo "vif = [ $vif ]"
         echo "kernel = \"/lab/guest/vmlinuz\""
         echo "ramdisk = \"/lab/guest/initramfs.cpio.gz\""
@@ -384,13 +395,32 @@ _lab_guest_start() {
         esac
     } >"$cfg" || return
     # LAB_GUEST_FILL_MB of random data past the writer's region give a
-    # mirror something to copy for a while.
+    # mirror something to copy for a while. A volume is zeroed where the
+    # writer looks for its last generation: its extents may have been an
+    # earlier guest's.
     # shellcheck disable=SC2016 # expanded on HOST
-    lab_sh -t 180 "$host" 'rm -f "$1" "${1%.raw}.qcow2" && truncate -s "$2M" "$1" &&
+    lab_sh -t 180 "$host" 'case "$1" in
+        /dev/*) lvremove -q -y "${1#/dev/}" 2>/dev/null
+            lvcreate -q -y --wipesignatures n -L "$2M" -n "${1##*/}" "$(basename "${1%/*}")" &&
+                dd if=/dev/zero of="$1" bs=1M count=8 status=none ;;
+        *) rm -f "$1" "${1%.raw}.qcow2" && truncate -s "$2M" "$1" ;;
+        esac &&
         { [ "$4" = 0 ] || dd if=/dev/urandom of="$1" bs=1M seek=8 count="$4" conv=notrunc status=none; } &&
         { [ "$5" = 0 ] || qemu-img create -q -f qcow2 "${1%.raw}.qcow2" "$2M"; } &&
         xl create -q "$3"' \
         "$image" "$LAB_GUEST_DISK_MB" "/lab/guest/$name.cfg" "$LAB_GUEST_FILL_MB" "$LAB_GUEST_QCOW2"
+}
+
+# lab_vg_up HOST: the volume group LAB_VG on HOST, on a loop device over
+# a sparse file, for guests with LAB_GUEST_LV. No udev in the dom0s: LVM
+# makes the device nodes itself.
+lab_vg_up() {
+    # shellcheck disable=SC2016 # expanded on HOST
+    lab_sh -t 120 "$1" 'vgs "$1" >/dev/null 2>&1 && exit 0
+        printf "%s\n" "devices { obtain_device_list_from_udev = 0 }" \
+            "activation { udev_sync = 0 udev_rules = 0 }" >/etc/lvm/lvm.conf &&
+        truncate -s 256M "$2" && dev="$(losetup -f --show "$2")" &&
+        pvcreate -q "$dev" && vgcreate -q "$1" "$dev"' "$LAB_VG" "$LAB_GUEST_DIR/$LAB_VG.pv"
 }
 
 # lab_bridge_up HOST: LAB_BRIDGE on HOST with LAB_BRIDGE_ADDR, for guests
@@ -490,7 +520,13 @@ lab_guest_verify() {
     id="$(lab_guest_disk_id "$name")" || return
     [[ -n "$acked" ]] || acked="$(lab_guest_acked "$name")"
     lab_run_on -t 120 "$host" /lab/guest/lsm-guest-verify --blocks "$LAB_GUEST_BLOCKS" \
-        --acked "$acked" --id "$id" "$LAB_GUEST_DIR/$name.raw"
+        --acked "$acked" --id "$id" "$(lab_guest_image "$name")"
+}
+
+# lab_guest_image NAME: the path of NAME's first disk, as its
+# configuration names it (the same on every host).
+lab_guest_image() {
+    sed -n 's/^disk = \[ "[^"]*target=\([^",]*\)".*/\1/p' "$LAB_SHARE/guest/$1.cfg"
 }
 
 # lab_guest_qmp HOST NAME JSON: sends the QMP command JSON (one line) to the
@@ -533,7 +569,7 @@ lab_host_clean() {
         done
         [ -z "$left" ] && exit 0
         echo "host $(hostname) still has:$left" >&2
-        exit 1' "$2" "$LAB_GUEST_DIR/$2.raw" "$keep"
+        exit 1' "$2" "$(lab_guest_image "$2")" "$keep"
 }
 
 # lab_guest_purge NAME: whatever is left of NAME on either host goes
@@ -546,7 +582,10 @@ lab_guest_purge() {
         lab_sh -t 120 "$h" 'for d in "$1" "$1--incoming" "$1--migratedaway"; do
                 xl destroy "$d" 2>/dev/null
             done
-            rm -f "$2" "${2%.raw}.qcow2"' "$1" "$LAB_GUEST_DIR/$1.raw" || true
+            case "$2" in
+                /dev/*) lvremove -q -y "${2#/dev/}" 2>/dev/null ;;
+                *) rm -f "$2" "${2%.raw}.qcow2" ;;
+            esac' "$1" "$(lab_guest_image "$1")" || true
     done
 }
 
@@ -555,41 +594,46 @@ _lab_guest_type() {
 }
 
 # --- for bats test files -----------------------------------------------------
-# A lab test file boots the lab once, in setup_file, for all its tests (the
-# boot takes minutes); each test names its guest in GUEST. Like test bodies,
-# these rely on bats' errexit: call them as plain commands, not in a
-# condition, or a failed step goes unnoticed.
+# One lab serves every lab test file of a bats run (the boot takes over a
+# minute): tests/xenlab/setup_suite.bash boots it before the first file and
+# takes it down after the last, also when one file is run alone. Each test
+# names its guest in GUEST. Like test bodies, these rely on bats' errexit:
+# call them as plain commands, not in a condition, or a failed step goes
+# unnoticed.
 
-# lab_setup_file [--tools] [--time-build]: the setup_file of a lab test
-# file. Skips the file with LSM_SKIP_LAB=1. Fails at once, not after minutes
-# of build and boot, unless the test guest (with --tools also every lsm
-# tool) is built. Then builds the dom0 image (--time-build: reports how long
-# that took), boots the lab and installs the test guest in the share.
-lab_setup_file() {
-    local opt tools=0 time_build=0 t
-    for opt; do
-        case "$opt" in
-            --tools) tools=1 ;;
-            --time-build) time_build=1 ;;
-            *) echo "lab_setup_file: unknown option '$opt'" >&2; return 2 ;;
-        esac
-    done
-    [[ "${LSM_SKIP_LAB:-}" != 1 ]] || skip "LSM_SKIP_LAB=1"
+# lab_setup_suite: the setup_suite of tests/xenlab. Nothing with
+# LSM_SKIP_LAB=1 (the files skip). Fails at once, not after minutes of
+# build and boot, unless the test guest and every lsm tool are built. Then
+# builds the dom0 image (reporting how long that took), boots the lab and
+# installs the test guest in the share.
+lab_setup_suite() {
+    local t
+    [[ "${LSM_SKIP_LAB:-}" != 1 ]] || return 0
     guest_require_built
-    ((tools == 0)) || lab_require_tools
+    lab_require_tools
     t=$SECONDS
     lab_build
-    ((time_build == 0)) || echo "# xenlab: dom0 image ready after $((SECONDS - t)) s" >&3
+    echo "# xenlab: dom0 image ready after $((SECONDS - t)) s" >&3
     lab_boot ""    # no HOOK: the hosts stay up for the tests
     echo "# xenlab: both hosts LAB-READY $LAB_BOOT_SECONDS s after QEMU start" >&3
     lab_guest_install
 }
 
-# lab_teardown_file: the lab goes down (lab_boot registered its QEMUs with
+# lab_teardown_suite: the lab goes down (lab_boot registered its QEMUs with
 # cleanup_push); fails if a QEMU outlived that.
-lab_teardown_file() {
+lab_teardown_suite() {
     cleanup_run
     lab_leftovers
+}
+
+# lab_setup_file: the setup_file of a lab test file: skips it with
+# LSM_SKIP_LAB=1, else checks that the suite's lab is up.
+lab_setup_file() {
+    [[ "${LSM_SKIP_LAB:-}" != 1 ]] || skip "LSM_SKIP_LAB=1"
+    [[ -n "${LAB_SHARE:-}" && -d "$LAB_SHARE" ]] || {
+        echo "xenlab: no lab is up (tests/xenlab/setup_suite.bash boots it)" >&2
+        return 1
+    }
 }
 
 # lab_setup_test: the assertions, for the tests and the helpers below.

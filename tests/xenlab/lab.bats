@@ -3,17 +3,16 @@
 # their dom0s reach each other with ssh over the lab link, the test guest
 # runs as a PV and as an HVM domU (lab_guest_*), and stock `xl migrate`
 # moves a running PV guest from host a to host b.
-# Slow: about 5 minutes, plus about 2 minutes the first time for the image
-# (lab_build is cached). LSM_SKIP_LAB=1 skips the file.
+# Slow: about 4 minutes, plus the lab's boot (setup_suite.bash) and about
+# 2 minutes the first time for the image (lab_build is cached).
+# LSM_SKIP_LAB=1 skips the file.
 
 bats_require_minimum_version 1.5.0
 
 setup_file() {
     load lab
-    lab_setup_file --time-build
+    lab_setup_file
 }
-
-teardown_file() { lab_teardown_file; }
 
 setup() {
     load lab
