@@ -475,7 +475,7 @@ ask_destination() {
         # its copy there running or left paused by -p.
         local there
         if there="$(remote lsm-dmstate send "$domain" --dry-run "${be[@]}" "${rrdir[@]}" \
-            2>/dev/null)"; then
+            2>"$tmp/there.err")"; then
             if [[ "$there" == *'"running":true'* ]]; then
                 say "$domain runs on $host; nothing is left to settle"
             else
@@ -483,7 +483,7 @@ ask_destination() {
             fi
             exit 0
         fi
-        say "$host did not run $domain, and it could not be resumed here: CHECK this host"
+        say "$host did not run $domain ($(tr '\n' ' ' <"$tmp/there.err")), and it could not be resumed here: CHECK this host"
         exit 3
     fi
     say "cannot learn from $host whether it runs $domain: when it is reachable, run: $prog --recover $domain $host"

@@ -381,7 +381,11 @@ source_reads_restored() {
     e2e_guest "$name" 128 raw:32M
     run -0 migrate "$name" "$LSM_DST_ADDR"
     rc="$(recover "$name")"
-    ((rc == 0))
+    if ((rc != 0)); then
+        echo "the destination's console of $name:" >&2
+        tail -n 20 "$(guest_console_log "$name" "$LSM_DST_RUN")" >&2 || true
+        return 1
+    fi
     grep -q "$name runs on $LSM_DST_ADDR; nothing is left to settle" "$log.recover"
     e2e_check_migrated "$name" 1
     row "0, $rc" destination
