@@ -84,11 +84,6 @@ LAB_XEN_EXTRA="${LAB_XEN_EXTRA:-}"         # appended to Xen's command line
 # least a PV domain boots the Debian kernel in; the disk is sparse.
 LAB_GUEST_DIR=/var/lib/xenlab              # guest images, on each dom0's disk
 LAB_GUEST_MEM="${LAB_GUEST_MEM:-96}"
-LAB_GUEST_VCPUS="${LAB_GUEST_VCPUS:-1}"
-# LAB_GUEST_DIRTY_MB=N: the writer also rewrites N MiB of its RAM, as fast
-# as it can, all along (lsm.mem=N lsm.memdirty=1), so that live RAM rounds
-# do not converge on the lab link; 0: its RAM stays idle.
-LAB_GUEST_DIRTY_MB="${LAB_GUEST_DIRTY_MB:-0}"
 LAB_GUEST_BOOT_SECS="${LAB_GUEST_BOOT_SECS:-150}"
 # LAB_GUEST_IP=ADDR/LEN: the guest gets a vif on LAB_BRIDGE with that
 # address (lab_bridge_up first); unset, it has no network.
@@ -338,7 +333,6 @@ _lab_guest_start() {
     local blocks="lsm.blocks=$LAB_GUEST_BLOCKS lsm.sleep=$LAB_GUEST_SLEEP_MS" image="$LAB_GUEST_DIR/$2.raw"
     ((LAB_GUEST_LV == 0)) || image="/dev/$LAB_VG/$2"
     local logs vif=""
-    ((LAB_GUEST_DIRTY_MB == 0)) || blocks+=" lsm.mem=$LAB_GUEST_DIRTY_MB lsm.memdirty=1"
     if [[ -n "$LAB_GUEST_IP" ]]; then
         blocks+=" lsm.ip=$LAB_GUEST_IP"
         # Xen's own vif-bridge script plugs it into the bridge.
@@ -351,7 +345,7 @@ _lab_guest_start() {
         echo "name = \"$name\""
         echo "type = \"${type/pvhvm/hvm}\""
         echo "memory = $LAB_GUEST_MEM"
-        echo "vcpus = $LAB_GUEST_VCPUS"
+        echo "vcpus = 1"
         echo "vif = [ $vif ]"
         echo "kernel = \"/lab/guest/vmlinuz\""
         echo "ramdisk = \"/lab/guest/initramfs.cpio.gz\""

@@ -217,7 +217,8 @@ migrates_while_writing() {
     # Interrupted once b has made its volume: the rollback removes it.
     lab_migrate_bg "$log" --bandwidth 1 "$GUEST" lab-b
     wait_until 300 lab_run_on -t 30 b lvs "$LAB_VG/$GUEST"
-    run -0 lab_run_on -t 60 a pkill -INT -f 'lsm-migrate[.]sh --bandwidth 1'
+    # shellcheck disable=SC2016 # expanded on a
+    run -0 lab_sh -t 60 a 'pkill -INT -f "$1"' 'lsm-migrate[.]sh --bandwidth 1'
     lab_migrate_wait "$log" || rc=$?
     ((rc == 1))
     run -0 lab_run_on -t 60 b lvs --noheadings -o lv_name "$LAB_VG"
