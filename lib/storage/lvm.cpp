@@ -1,5 +1,6 @@
 #include "storage/lvm.hpp"
 
+#include <cctype>
 #include <charconv>
 #include <sstream>
 #include <vector>
