@@ -77,6 +77,18 @@ class Phases : public ::testing::Test {
     return o;
   }
 
+  // The whole message (with its context) of prepare's refusal of message.
+  std::string prepare_refused(const std::string& message) {
+    Buffer in(message), out;
+    try {
+      prepare(prepare_options(), in.fd(), out.fd());
+    } catch (const Error& e) {
+      return describe(e);
+    }
+    ADD_FAILURE() << "not refused";
+    return {};
+  }
+
   void prepare_ok() {
     Buffer in(vm_message()), out;
     prepare(prepare_options(), in.fd(), out.fd());
@@ -194,13 +206,7 @@ TEST_F(Phases, prepare_puts_a_disk_where_the_source_asked_inside_the_image_roots
 }
 
 TEST_F(Phases, prepare_refuses_a_disk_asked_to_land_outside_the_image_roots) {
-  Buffer in(vm_message("/etc/lsm-phases-test.raw")), out;
-  std::string what;
-  try {
-    prepare(prepare_options(), in.fd(), out.fd());
-  } catch (const Error& e) {
-    what = describe(e);
-  }
+  std::string what = prepare_refused(vm_message("/etc/lsm-phases-test.raw"));
   EXPECT_NE(what.find("disk da: image path /etc/lsm-phases-test.raw is outside the image roots"),
             std::string::npos)
       << what;
@@ -209,13 +215,7 @@ TEST_F(Phases, prepare_refuses_a_disk_asked_to_land_outside_the_image_roots) {
 }
 
 TEST_F(Phases, prepare_refuses_a_logical_volume_in_a_group_the_policy_does_not_name) {
-  Buffer in(vm_message("/dev/lsm-phases-test-vg/a")), out;
-  std::string what;
-  try {
-    prepare(prepare_options(), in.fd(), out.fd());
-  } catch (const Error& e) {
-    what = describe(e);
-  }
+  std::string what = prepare_refused(vm_message("/dev/lsm-phases-test-vg/a"));
   EXPECT_NE(what.find("disk da: volume group lsm-phases-test-vg is not one this host lets "
                       "migrations create volumes in (volume_groups"),
             std::string::npos)
