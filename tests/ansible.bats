@@ -89,6 +89,8 @@ most_at_once() {
     guests b1 b2
     echo precious >"$LSM_DST_IMAGES/b2-0.raw"
     run -2 evacuate
+    # Shown when the test fails.
+    printf '%s\n' "$output"
     [[ "$output" == *"b2 keeps running on the source: "*"target file $LSM_SRC_IMAGES/b2-0.raw already exists"* ]]
     [[ "$output" == *"1 of 2 VMs did not move: b2"* ]]
     [[ "$(report '[.vms[] | "\(.domain) \(.outcome)"] | join(",")')" == "b1 moved,b2 stayed" ]]
