@@ -121,6 +121,12 @@ std::string string_at(const Value& obj, const char* key, const std::string& path
   return std::string(v.GetString(), v.GetStringLength());
 }
 
+std::string string_or_empty(const Value& obj, const char* key) {
+  const Value* v = find(obj, key);
+  // Up to a NUL, as libxl's C strings read it.
+  return v && v->IsString() ? v->GetString() : "";
+}
+
 std::uint64_t u64_at(const Value& obj, const char* key, const std::string& path) {
   const Value& v = member(obj, key, path);
   if (!v.IsUint64()) wrong_type(join(path, key), "an unsigned integer");

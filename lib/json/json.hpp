@@ -39,6 +39,9 @@ const Value& array_at(const Value& obj, const char* key, const std::string& path
 std::string string_at(const Value& obj, const char* key, const std::string& path);
 std::uint64_t u64_at(const Value& obj, const char* key, const std::string& path);
 bool bool_at(const Value& obj, const char* key, const std::string& path);
+// A string member up to its first NUL, or "" when it is absent, null or not
+// a string (libxl's JSON leaves unset members out).
+std::string string_or_empty(const Value& obj, const char* key);
 
 // Builders that keep call sites short.
 Value str(std::string_view s, Allocator& a);

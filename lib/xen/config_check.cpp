@@ -10,12 +10,7 @@ namespace {
 
 using policy::Policy;
 
-// A string member, or "" when it is absent or null (libxl leaves unset
-// members out).
-std::string text(const json::Value& obj, const char* key) {
-  const json::Value* v = json::find(obj, key);
-  return v && v->IsString() ? v->GetString() : "";
-}
+using json::string_or_empty;
 
 const json::Value* list(const json::Value& obj, const char* key) {
   const json::Value* v = json::find(obj, key);
@@ -32,13 +27,13 @@ void check_script(const std::string& what, const std::string& script, const Poli
 }
 
 void check_build_info(const json::Value& b, const Policy& p, const std::string& run_dir) {
-  if (!text(b, "bootloader").empty() && !p.xen_allow_bootloader)
-    throw Error("the domain's bootloader " + text(b, "bootloader") +
+  if (!string_or_empty(b, "bootloader").empty() && !p.xen_allow_bootloader)
+    throw Error("the domain's bootloader " + string_or_empty(b, "bootloader") +
                 " would run on this host " + policy::allow_hint(p, "xen_allow_bootloader"));
   if (!p.xen_allow_device_model_override) {
     for (const char* key : {"device_model", "stubdomain_kernel", "stubdomain_ramdisk"})
-      if (!text(b, key).empty())
-        throw Error(std::string("the domain's ") + key + " " + text(b, key) +
+      if (!string_or_empty(b, key).empty())
+        throw Error(std::string("the domain's ") + key + " " + string_or_empty(b, key) +
                     " would run on this host " +
                     policy::allow_hint(p, "xen_allow_device_model_override"));
     for (const char* key : {"extra", "extra_pv", "extra_hvm"})
@@ -49,7 +44,7 @@ void check_build_info(const json::Value& b, const Policy& p, const std::string& 
   }
   const json::Value* hvm = json::find(b, "type.hvm");
   if (!hvm || !hvm->IsObject()) return;
-  std::vector<std::string> serials{text(*hvm, "serial")};
+  std::vector<std::string> serials{string_or_empty(*hvm, "serial")};
   if (const json::Value* l = list(*hvm, "serial_list"))
     for (const auto& s : l->GetArray())
       if (s.IsString()) serials.push_back(s.GetString());
@@ -72,9 +67,9 @@ void check_disks(const json::Value& config, const std::set<std::string>& copied,
   if (!disks) return;
   for (const auto& d : disks->GetArray()) {
     if (!d.IsObject()) throw Error("libxl configuration: a disk is not an object");
-    std::string vdev = text(d, "vdev");
-    check_script("disk " + vdev + ": block", text(d, "script"), p);
-    std::string path = text(d, "pdev_path");
+    std::string vdev = string_or_empty(d, "vdev");
+    check_script("disk " + vdev + ": block", string_or_empty(d, "script"), p);
+    std::string path = string_or_empty(d, "pdev_path");
     if (path.empty() || copied.contains(vdev)) continue;
     with_context("disk " + vdev, [&] { policy::check_image(path, p); });
   }
@@ -91,11 +86,11 @@ void check_config(const std::string& config, const std::set<std::string>& copied
   check_disks(doc, copied, p);
   if (const json::Value* nics = list(doc, "nics"))
     for (const auto& n : nics->GetArray())
-      if (n.IsObject()) check_script("vif", text(n, "script"), p);
+      if (n.IsObject()) check_script("vif", string_or_empty(n, "script"), p);
   if (const json::Value* p9s = list(doc, "p9s"))
     for (const auto& s : p9s->GetArray())
-      if (s.IsObject() && !policy::inside_any(text(s, "path"), p.file_dirs))
-        throw Error("the domain shares the host directory " + text(s, "path") +
+      if (s.IsObject() && !policy::inside_any(string_or_empty(s, "path"), p.file_dirs))
+        throw Error("the domain shares the host directory " + string_or_empty(s, "path") +
                     " (9pfs) " + policy::allow_hint(p, "file_dirs"));
 }
 

@@ -10,10 +10,7 @@ namespace lsm::xen {
 
 namespace {
 
-std::string text(const json::Value& obj, const char* key) {
-  const json::Value* v = json::find(obj, key);
-  return v && v->IsString() ? v->GetString() : "";
-}
+using json::string_or_empty;
 
 bool flag(const json::Value& obj, const char* key) {
   const json::Value* v = json::find(obj, key);
@@ -34,11 +31,11 @@ void apply_config_override(const std::string& config_json, const std::string& or
   json::Document doc = json::parse(config_json, origin);
   if (!doc.IsObject()) throw Error(origin + ": not a domain configuration");
   const json::Value& c_info = json::object_at(doc, "c_info", origin);
-  std::string its_name = text(c_info, "name");
+  std::string its_name = string_or_empty(c_info, "name");
   if (its_name != name)
     throw Error(origin + ": it names the domain '" + its_name + "', not '" + name +
                 "'; lsm keeps the domain's name (set name=\"" + name + "\")");
-  std::string its_type = text(c_info, "type");
+  std::string its_type = string_or_empty(c_info, "type");
   if (its_type != type)
     throw Error(origin + ": a " + (its_type.empty() ? "untyped" : its_type) + " guest, but '" +
                 name + "' runs as a " + type + " guest; a live guest cannot change its type");
@@ -46,25 +43,27 @@ void apply_config_override(const std::string& config_json, const std::string& or
   std::map<std::string, const json::Value*> by_vdev;
   if (const json::Value* list = json::find(doc, "disks"); list && list->IsArray())
     for (const auto& d : list->GetArray())
-      if (d.IsObject() && !text(d, "pdev_path").empty() && !flag(d, "is_cdrom"))
-        by_vdev[text(d, "vdev")] = &d;
+      if (d.IsObject() && !string_or_empty(d, "pdev_path").empty() && !flag(d, "is_cdrom"))
+        by_vdev[string_or_empty(d, "vdev")] = &d;
 
   for (auto& disk : disks) {
     auto it = by_vdev.find(disk.key);
     if (it == by_vdev.end())
       throw Error(origin + ": no disk " + disk.key + ", which '" + name +
                   "' has (" + disk.file + "); a live guest keeps its disks");
-    std::string format = text(*it->second, "format");
+    std::string format = string_or_empty(*it->second, "format");
     if (!format.empty() && format != "unknown" && format != disk.format)
       throw Error(origin + ": disk " + disk.key + " is " + format + " there, " + disk.format +
                   " on this host; the image is copied as it is");
-    disk.target = text(*it->second, "pdev_path");
+    disk.target = string_or_empty(*it->second, "pdev_path");
     by_vdev.erase(it);
   }
-  if (!by_vdev.empty())
-    throw Error(origin + ": disk " + by_vdev.begin()->first + " (" +
-                text(*by_vdev.begin()->second, "pdev_path") + ") is not one of '" + name +
-                "''s disks; a live guest gets no new disk in a migration");
+  if (!by_vdev.empty()) {
+    const auto& [vdev, extra] = *by_vdev.begin();
+    throw Error(origin + ": disk " + vdev + " (" + string_or_empty(*extra, "pdev_path") +
+                ") is not one of '" + name + "''s disks; a live guest gets no new disk in a "
+                "migration");
+  }
 }
 
 }  // namespace lsm::xen
