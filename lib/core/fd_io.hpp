@@ -23,7 +23,16 @@ class TimeoutError : public Error {
 // Writes all of data, retrying on EINTR and short writes.
 void write_all(int fd, std::string_view data, const std::string& what);
 
-class FdReader {
+// Where a parser takes exact byte counts from: a descriptor (FdReader), or
+// the payload of a framed stream (proto::FrameStream).
+class ByteReader {
+ public:
+  virtual ~ByteReader() = default;
+  // Exactly n bytes; throws if the stream ends first.
+  virtual std::string read_exact(std::size_t n, Deadline deadline) = 0;
+};
+
+class FdReader : public ByteReader {
  public:
   FdReader(int fd, std::string what) : fd_(fd), what_(std::move(what)) {}
 
@@ -32,8 +41,7 @@ class FdReader {
   // that ends mid-line and on timeout.
   std::optional<std::string> read_line(std::size_t max_len, Deadline deadline);
 
-  // Exactly n bytes; throws if the stream ends first.
-  std::string read_exact(std::size_t n, Deadline deadline);
+  std::string read_exact(std::size_t n, Deadline deadline) override;
 
   // Up to max bytes, at least one; empty string on end of stream.
   std::string read_some(std::size_t max, Deadline deadline);

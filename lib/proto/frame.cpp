@@ -1,8 +1,25 @@
 #include "proto/frame.hpp"
 
+#include <algorithm>
+#include <cstring>
+
 namespace lsm::proto {
 
 namespace {
+
+// The smallest run of zeros sent as a ZERO frame: a page of zeros lying
+// across any offset of the stream still holds seven whole blocks.
+constexpr std::size_t kZeroBlock = 512;
+
+bool zero_block(const char* p) {
+  std::uint64_t any = 0;
+  for (std::size_t i = 0; i < kZeroBlock; i += sizeof any) {
+    std::uint64_t w;
+    std::memcpy(&w, p + i, sizeof w);
+    any |= w;
+  }
+  return any == 0;
+}
 
 void put_be(std::string& out, std::uint64_t v, int bytes) {
   for (int i = bytes - 1; i >= 0; --i)
@@ -26,17 +43,59 @@ std::string header(std::uint32_t kind, std::uint64_t len) {
 
 }  // namespace
 
-void FrameWriter::data(std::string_view bytes) {
+void FrameWriter::append_data(std::string& out, std::string_view bytes) {
   while (!bytes.empty()) {
     std::string_view part = bytes.substr(0, kMaxFrame);
-    write_all(fd_, header(kFrameData, part.size()), what_);
-    write_all(fd_, part, what_);
+    out += header(kFrameData, part.size());
+    out += part;
     total_ += part.size();
     bytes.remove_prefix(part.size());
   }
 }
 
-void FrameWriter::end() { write_all(fd_, header(kFrameEnd, total_), what_); }
+void FrameWriter::append_zeros(std::string& out, std::uint64_t n) {
+  while (n > 0) {
+    std::uint64_t part = std::min<std::uint64_t>(n, kMaxFrame);
+    out += header(kFrameZero, part);
+    total_ += part;
+    n -= part;
+  }
+}
+
+void FrameWriter::flush(const std::string& out) {
+  write_all(fd_, out, what_);
+  wire_ += out.size();
+}
+
+void FrameWriter::data(std::string_view bytes) {
+  std::string out;
+  append_data(out, bytes);
+  flush(out);
+}
+
+// One write for the whole chunk: pages of data between pages of zeros would
+// otherwise cost a few system calls each.
+void FrameWriter::sparse(std::string_view bytes) {
+  std::string out;
+  out.reserve(bytes.size() + 64);
+  std::size_t pending = 0, pos = 0;  // data from pending up to pos goes as DATA
+  while (pos + kZeroBlock <= bytes.size()) {
+    if (!zero_block(bytes.data() + pos)) {
+      pos += kZeroBlock;
+      continue;
+    }
+    std::size_t run_end = pos + kZeroBlock;
+    while (run_end + kZeroBlock <= bytes.size() && zero_block(bytes.data() + run_end))
+      run_end += kZeroBlock;
+    append_data(out, bytes.substr(pending, pos - pending));
+    append_zeros(out, run_end - pos);
+    pending = pos = run_end;
+  }
+  append_data(out, bytes.substr(pending));
+  flush(out);
+}
+
+void FrameWriter::end() { flush(header(kFrameEnd, total_)); }
 
 std::optional<std::string> FrameReader::next(Deadline deadline) {
   std::string h;
@@ -59,11 +118,15 @@ std::optional<std::string> FrameReader::next(Deadline deadline) {
                           " bytes but " + std::to_string(total_) + " arrived");
     return std::nullopt;
   }
-  if (kind != kFrameData)
+  if (kind != kFrameData && kind != kFrameZero)
     throw ProtocolError(what_ + ": unknown frame kind " + std::to_string(kind));
   if (len == 0 || len > kMaxFrame)
     throw ProtocolError(what_ + ": frame length " + std::to_string(len) +
                         " out of range");
+  if (kind == kFrameZero) {
+    total_ += len;
+    return std::string(len, '\0');
+  }
   std::string payload;
   try {
     payload = in_.read_exact(len, deadline);
@@ -75,6 +138,30 @@ std::optional<std::string> FrameReader::next(Deadline deadline) {
   }
   total_ += len;
   return payload;
+}
+
+std::string FrameStream::read_exact(std::size_t n, Deadline deadline) {
+  while (buf_.size() - pos_ < n) {
+    std::optional<std::string> more;
+    if (!ended_) more = frames_.next(deadline);
+    if (!more) {
+      ended_ = true;
+      throw Error(frames_.what() + ": stream ended after " + std::to_string(buf_.size() - pos_) +
+                  " of " + std::to_string(n) + " expected bytes");
+    }
+    buf_.erase(0, pos_);
+    pos_ = 0;
+    buf_ += *more;
+  }
+  std::string out = buf_.substr(pos_, n);
+  pos_ += n;
+  return out;
+}
+
+void FrameStream::finish(Deadline deadline) {
+  if (pos_ == buf_.size() && !ended_ && !frames_.next(deadline)) ended_ = true;
+  if (!ended_ || pos_ != buf_.size())
+    throw ProtocolError(frames_.what() + ": bytes past the end of what it carries");
 }
 
 }  // namespace lsm::proto

@@ -8,6 +8,7 @@
 #include "core/log.hpp"
 #include "core/own_process.hpp"
 #include "core/util.hpp"
+#include "proto/frame.hpp"
 #include "vm/names.hpp"
 #include "xen/backend.hpp"
 #include "xen/config_check.hpp"
@@ -80,7 +81,10 @@ void receive_ram(const VmRef& vm, vm::DestState& state, FdReader& in, bool) {
     state.nbd_pids.clear();
     save(state);
   };
-  auto r = restore_domain(x, ro, in);
+  proto::FrameReader frames(in, "RAM stream");
+  proto::FrameStream stream(frames);
+  auto r = restore_domain(x, ro, stream);
+  stream.finish(Deadline::never());
   log::info("domain " + ro.name + " restored as domain " + std::to_string(r.domid));
 }
 

@@ -1,5 +1,6 @@
 #include "xen/libxc_stream.hpp"
 
+#include "proto/message.hpp"
 #include "xen/byte_order.hpp"
 
 namespace lsm::xen {
@@ -12,11 +13,13 @@ constexpr std::uint32_t kRecordPageData = 1;
 // is 4 MiB + 8 KiB): a larger length means a corrupt stream.
 constexpr std::uint64_t kMaxRecord = 64ull << 20;
 
-std::string take(FdReader& in, std::size_t n, const char* what, std::uint64_t at) {
+std::string take(ByteReader& in, std::size_t n, const char* what, std::uint64_t at) {
   try {
     return in.read_exact(n, Deadline::never());
   } catch (const TimeoutError&) {
     throw;
+  } catch (const proto::ProtocolError&) {
+    throw;  // the framing around it is broken, which says more
   } catch (const Error&) {
     throw Error(std::string("libxc stream ended inside the ") + what + " at byte " +
                 std::to_string(at));
@@ -25,7 +28,7 @@ std::string take(FdReader& in, std::size_t n, const char* what, std::uint64_t at
 
 }  // namespace
 
-LibxcSummary relay_libxc_stream(FdReader& in,
+LibxcSummary relay_libxc_stream(ByteReader& in,
                                 const std::function<void(std::string_view)>& sink) {
   LibxcSummary s;
   std::uint64_t at = 0;

@@ -26,7 +26,7 @@ struct LibxcSummary {
 // Reads one libxc stream from in, through its END record, passing every
 // byte on to sink unchanged. Throws naming the offset and what is wrong for
 // a stream that is not libxc's, is big-endian, or ends early.
-LibxcSummary relay_libxc_stream(FdReader& in,
+LibxcSummary relay_libxc_stream(ByteReader& in,
                                 const std::function<void(std::string_view)>& sink);
 
 }  // namespace lsm::xen

@@ -1,5 +1,6 @@
 #include "xen/libxl_stream.hpp"
 
+#include "proto/message.hpp"
 #include "xen/byte_order.hpp"
 
 namespace lsm::xen {
@@ -16,11 +17,13 @@ std::string emulator_header(std::uint32_t emulator, std::uint32_t index) {
   return h;
 }
 
-std::string take(FdReader& in, std::size_t n, const std::string& what) {
+std::string take(ByteReader& in, std::size_t n, const std::string& what) {
   try {
     return in.read_exact(n, Deadline::never());
   } catch (const TimeoutError&) {
     throw;
+  } catch (const proto::ProtocolError&) {
+    throw;  // the framing around it is broken, which says more
   } catch (const Error&) {
     throw Error("libxl stream ended inside " + what);
   }
@@ -82,7 +85,7 @@ void LibxlStreamWriter::emulator_context(std::uint32_t emulator, std::uint32_t i
 
 void LibxlStreamWriter::end() { record(LibxlRecord::kEnd, {}); }
 
-LibxlStreamSummary relay_libxl_stream(FdReader& in, const Sink& sink,
+LibxlStreamSummary relay_libxl_stream(ByteReader& in, const Sink& sink,
                                       const std::function<void()>& before_end) {
   LibxlStreamSummary s;
   std::string h = take(in, 16, "its header");

@@ -59,7 +59,7 @@ struct LibxlStreamSummary {
 // Copies one libxl stream from in to sink unchanged, checking it against
 // the spec as it goes. before_end runs after everything but the END record
 // has been passed on, and before END is. Throws naming what is wrong.
-LibxlStreamSummary relay_libxl_stream(FdReader& in, const Sink& sink,
+LibxlStreamSummary relay_libxl_stream(ByteReader& in, const Sink& sink,
                                       const std::function<void()>& before_end);
 
 }  // namespace lsm::xen

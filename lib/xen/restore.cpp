@@ -49,7 +49,7 @@ class Config {
 
 }  // namespace
 
-RestoreResult restore_domain(Libxl& x, const RestoreOptions& o, FdReader& in) {
+RestoreResult restore_domain(Libxl& x, const RestoreOptions& o, ByteReader& in) {
   Config cfg(x, o);
   int p[2];
   if (::pipe2(p, O_CLOEXEC) < 0) throw SystemError("pipe", errno);

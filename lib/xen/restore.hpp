@@ -29,6 +29,6 @@ struct RestoreResult {
 
 // Reads one libxl v2 stream from in, and nothing after it. On failure the
 // half-built domain is destroyed before this throws.
-RestoreResult restore_domain(Libxl& x, const RestoreOptions& o, FdReader& in);
+RestoreResult restore_domain(Libxl& x, const RestoreOptions& o, ByteReader& in);
 
 }  // namespace lsm::xen

@@ -23,6 +23,7 @@ extern "C" {
 #include "core/log.hpp"
 #include "core/unique_fd.hpp"
 #include "core/util.hpp"
+#include "proto/frame.hpp"
 #include "xen/dm_qmp.hpp"
 #include "xen/libxl_stream.hpp"
 #include "xen/suspend.hpp"
@@ -51,16 +52,19 @@ struct SaveContext {
   const SaveOptions& o;
   std::string device_state_file;
   std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
-  SaveResult result;
-  std::exception_ptr failure;
-  std::atomic<std::uint64_t> copied{0};  // stream bytes that went out
+  SaveResult result{};
+  std::exception_ptr failure{};
+  std::atomic<std::uint64_t> copied{0};  // libxc stream bytes that went out
+  std::atomic<std::uint64_t> sent{0};    // what carried them, zeros elided
   long fewest_dirty = -1;  // the smallest dirty set so far, and its round
   unsigned fewest_round = 0;
+  double round_start_s = 0;  // when the round that just ended began
+  std::uint64_t round_start_sent = 0;
 };
 
 // --downtime, instead of libxc's fixed "fewer than 50 dirty pages or 5
 // rounds": stop when what is left goes through in the allowed pause at the
-// rate the stream has really gone out so far.
+// rate the last round really went out.
 int precopy_policy(struct precopy_stats stats, void* data) {
   auto* c = static_cast<SaveContext*>(data);
   if (c->o.check_disks) {
@@ -73,9 +77,17 @@ int precopy_policy(struct precopy_stats stats, void* data) {
     }
   }
   if (stats.dirty_count < 0) return XGS_POLICY_CONTINUE_PRECOPY;
-  double seconds =
+  // The rate of the round that just ended, on the channel: the first pass
+  // is mostly zero pages, which cost time to read but no bytes to send,
+  // while dirty pages are rarely zero and cost what they weigh.
+  double now_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - c->start).count();
-  double rate = seconds > 0 ? c->copied / seconds : 0;
+  std::uint64_t sent = c->sent;
+  double rate = now_s > c->round_start_s ? (sent - c->round_start_sent) / (now_s - c->round_start_s)
+                                         : 0;
+  c->round_start_s = now_s;
+  c->round_start_sent = sent;
+  if (stats.dirty_count == 0) return XGS_POLICY_STOP_AND_COPY;
   double left_ms = rate > 0 ? stats.dirty_count * kPageSize / rate * 1000 : 1e9;
   // Before the first pass has gone out there is no rate to tell by.
   if (stats.iteration == 0) {
@@ -160,10 +172,11 @@ std::string read_file(const std::string& path) {
 }  // namespace
 
 SaveResult save_domain(Libxl& x, const DomainInfo& d, int out_fd, const SaveOptions& o) {
-  SaveContext c{x, d, o, "/var/lib/xen/lsm-save." + std::to_string(d.domid), {}, {}, {}, {},
-                -1, 0};
-  const std::string out_name = "stdout (the stream to the destination)";
-  LibxlStreamWriter w([&](std::string_view s) { write_all(out_fd, s, out_name); });
+  SaveContext c{x, d, o, "/var/lib/xen/lsm-save." + std::to_string(d.domid)};
+  // Framed, so that runs of zeros go as ZERO frames: libxc sends every page
+  // of the guest, and a page it never touched is zero.
+  proto::FrameWriter frames(out_fd, "stdout (the stream to the destination)");
+  LibxlStreamWriter w([&](std::string_view s) { frames.data(s); });
   w.header();
   w.libxc_context();
 
@@ -185,12 +198,13 @@ SaveResult save_domain(Libxl& x, const DomainInfo& d, int out_fd, const SaveOpti
       std::size_t chunk = o.bandwidth ? std::clamp<std::size_t>(o.bandwidth / 10, 4096, 1 << 20)
                                       : 1 << 20;
       for (std::string s; !(s = in.read_some(chunk, Deadline::never())).empty();) {
-        write_all(out_fd, s, out_name);
+        frames.sparse(s);
         c.copied += s.size();
+        c.sent = frames.wire_bytes();
         if (o.bandwidth)
           std::this_thread::sleep_until(
               c.start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                            std::chrono::duration<double>(double(c.copied) / o.bandwidth)));
+                            std::chrono::duration<double>(double(c.sent) / o.bandwidth)));
       }
     } catch (const std::exception& e) {
       copy_error = describe(e);
@@ -222,6 +236,8 @@ SaveResult save_domain(Libxl& x, const DomainInfo& d, int out_fd, const SaveOpti
     w.emulator_context(kEmulatorQemuUpstream, 0, blob);
   }
   w.end();
+  frames.end();
+  c.result.wire_bytes = frames.wire_bytes();
   return c.result;
 }
 

@@ -26,12 +26,14 @@ struct SaveOptions {
 };
 
 struct SaveResult {
-  std::uint64_t ram_bytes = 0;
+  std::uint64_t ram_bytes = 0;   // the libxl stream's bytes
+  std::uint64_t wire_bytes = 0;  // the frames that carried them
   std::uint64_t disk_bytes = 0;
   double suspended_at = 0;  // seconds since the epoch
 };
 
-// Streams the running domain to out_fd as one libxl v2 migration stream.
+// Streams the running domain to out_fd as one libxl v2 migration stream,
+// framed (proto/frame.hpp).
 // On success the domain is left suspended; on failure it may be too, and
 // resume_domain() brings it back.
 SaveResult save_domain(Libxl& x, const DomainInfo& d, int out_fd, const SaveOptions& o);

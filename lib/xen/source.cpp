@@ -66,7 +66,8 @@ class XenRamSender : public backend::RamSender {
     // takes it.
     rename_domain(x_, info_.domid, name_, migratedaway_name(name_));
     log::info("domain " + name_ + " sent: " + std::to_string(r.ram_bytes) +
-              " bytes of RAM stream");
+              " bytes of RAM stream in " + std::to_string(r.wire_bytes) +
+              " bytes of frames (runs of zeros elided)");
     return {r.ram_bytes, r.disk_bytes, r.suspended_at};
   }
 

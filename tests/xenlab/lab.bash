@@ -36,6 +36,7 @@
 #   lab_guest_console_logs NAME [HOST]     its xenconsoled logs (after a
 #                              migration the destination's is NAME--incoming)
 #   lab_guest_acked NAME [HOST]            highest generation acked in them
+#   lab_guest_console_has HOST NAME TEXT   its console on HOST says TEXT
 #   lab_guest_wait_acks HOST NAME MINGEN SECS   wait for an ack on HOST
 #   lab_ack_watch NAME, lab_ack_gaps NAME  time its acks on this machine's
 #                              clock; the longest gap is the pause it saw
@@ -84,6 +85,10 @@ LAB_XEN_EXTRA="${LAB_XEN_EXTRA:-}"         # appended to Xen's command line
 # least a PV domain boots the Debian kernel in; the disk is sparse.
 LAB_GUEST_DIR=/var/lib/xenlab              # guest images, on each dom0's disk
 LAB_GUEST_MEM="${LAB_GUEST_MEM:-96}"
+LAB_GUEST_VCPUS="${LAB_GUEST_VCPUS:-1}"
+# LAB_GUEST_MEMDIRTY_MB=N: the guest fills N MiB of its RAM and keeps
+# rewriting it, on a vCPU of its own if it has two (lsm.memdirty).
+LAB_GUEST_MEMDIRTY_MB="${LAB_GUEST_MEMDIRTY_MB:-0}"
 LAB_GUEST_BOOT_SECS="${LAB_GUEST_BOOT_SECS:-150}"
 # LAB_GUEST_IP=ADDR/LEN: the guest gets a vif on LAB_BRIDGE with that
 # address (lab_bridge_up first); unset, it has no network.
@@ -332,6 +337,7 @@ _lab_guest_start() {
     local host="$1" name="$2" type="$3" cfg="$LAB_SHARE/guest/$2.cfg"
     local blocks="lsm.blocks=$LAB_GUEST_BLOCKS lsm.sleep=$LAB_GUEST_SLEEP_MS" image="$LAB_GUEST_DIR/$2.raw"
     ((LAB_GUEST_LV == 0)) || image="/dev/$LAB_VG/$2"
+    ((LAB_GUEST_MEMDIRTY_MB == 0)) || blocks+=" lsm.mem=$LAB_GUEST_MEMDIRTY_MB lsm.memdirty=1"
     local logs vif=""
     if [[ -n "$LAB_GUEST_IP" ]]; then
         blocks+=" lsm.ip=$LAB_GUEST_IP"
@@ -345,7 +351,7 @@ _lab_guest_start() {
         echo "name = \"$name\""
         echo "type = \"${type/pvhvm/hvm}\""
         echo "memory = $LAB_GUEST_MEM"
-        echo "vcpus = 1"
+        echo "vcpus = $LAB_GUEST_VCPUS"
         echo "vif = [ $vif ]"
         echo "kernel = \"/lab/guest/vmlinuz\""
         echo "ramdisk = \"/lab/guest/initramfs.cpio.gz\""
@@ -435,6 +441,15 @@ lab_guest_console_logs() {
         echo "$LAB_SHARE/state/$h/console/guest-$name--incoming.log"
         echo "$LAB_SHARE/state/$h/console/$name.serial.log"
     done
+}
+
+# lab_guest_console_has HOST NAME TEXT: NAME's console on HOST says TEXT.
+lab_guest_console_has() {
+    local log
+    while read -r log; do
+        grep -qsF -- "$3" "$log" && return 0
+    done < <(lab_guest_console_logs "$2" "$1")
+    return 1
 }
 
 # lab_guest_acked NAME [HOST [ID]]: the highest generation NAME acked on
@@ -610,6 +625,12 @@ lab_setup_suite() {
     echo "# xenlab: dom0 image ready after $((SECONDS - t)) s" >&3
     lab_boot ""    # no HOOK: the hosts stay up for the tests
     echo "# xenlab: both hosts LAB-READY $LAB_BOOT_SECONDS s after QEMU start" >&3
+    # Dom0 first when a guest keeps its vCPUs busy, as Xen's tuning advice
+    # has it: its two vCPUs share the host's two with the guests', and a
+    # starved dom0 stalls the migration and its own sshd.
+    for t in a b; do
+        lab_run_on -t 60 "$t" xl sched-credit2 -d Domain-0 -w 1024 || return
+    done
     lab_guest_install
 }
 

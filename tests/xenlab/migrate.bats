@@ -27,18 +27,29 @@ teardown() { lab_teardown_test; }
 # and acks; lsm-migrate.sh moves it to b while it writes. Then it runs on
 # b and keeps acking new generations, a has neither the domain nor anything
 # lsm made, and b's image verifies at the last generation acked anywhere.
+# With LAB_GUEST_MEMDIRTY_MB the migration starts once the guest rewrites
+# its RAM, and its live RAM rounds are shown.
 migrates_while_writing() {
-    local name="$1" type="$2" t0 acked longest median
+    local name="$1" type="$2" t0 acked longest median opts=()
     lab_guest_create a "$name" "$type"
     lab_guest_wait_acks a "$name" 3 300
+    if ((LAB_GUEST_MEMDIRTY_MB)); then
+        wait_until 120 lab_guest_console_has a "$name" "filled $LAB_GUEST_MEMDIRTY_MB MiB of memory, rewriting it"
+        opts=(-v)
+    fi
 
     lab_ack_watch "$name"
     t0=$EPOCHREALTIME
-    run lab_run_on -t 900 a /lab/bin/lsm-migrate.sh "$name" lab-b
+    run lab_run_on -t 900 a /lab/bin/lsm-migrate.sh "${opts[@]}" "$name" lab-b
     echo "# lsm-migrate.sh of the $type guest a -> b: exit $status after $(lab_seconds_since "$t0") s" >&3
     printf '%s\n' "$output"
     assert_success
     grep -E '^  (phase|total|downtime)' <<<"$output" | sed 's/^/# /' >&3
+    if ((LAB_GUEST_MEMDIRTY_MB)); then
+        grep -E 'RAM round|faster than it can be copied|sent: ' <<<"$output" | sed 's/^/#   /' >&3
+        # Live rounds after the first pass: the guest dirtied RAM while it went.
+        assert_output --regexp 'RAM round [1-9][0-9]*: [0-9]+ dirty pages'
+    fi
 
     acked="$(lab_guest_acked "$name")"
     lab_guest_wait_acks b "$name" $((acked + 2)) 120
@@ -67,11 +78,18 @@ migrates_while_writing() {
     migrates_while_writing "$GUEST" pvh
 }
 
-@test "lsm-migrate.sh moves a writing HVM guest with PV drivers (blkfront on qdisk) from host a to host b" {
+# As production HVM guests run: PV drivers, two vCPUs, more memory, and
+# some of it rewritten all the time.
+@test "lsm-migrate.sh moves a writing HVM guest with PV drivers (blkfront on qdisk), 2 vCPUs and 512 MB rewriting 4 MiB of its RAM, from host a to host b" {
     GUEST="mig-pvhvm"
-    migrates_while_writing "$GUEST" pvhvm
+    LAB_GUEST_MEM=512 LAB_GUEST_VCPUS=2 LAB_GUEST_MEMDIRTY_MB=4 migrates_while_writing "$GUEST" pvhvm
     # The guest wrote through blkfront all along: no emulated disk acked.
     (($(lab_guest_acked "$GUEST" "" sda) == 0))
+}
+
+@test "lsm-migrate.sh moves a writing PV guest with 2 vCPUs and 512 MB rewriting 4 MiB of its RAM from host a to host b" {
+    GUEST="mig-big-pv"
+    LAB_GUEST_MEM=512 LAB_GUEST_VCPUS=2 LAB_GUEST_MEMDIRTY_MB=4 migrates_while_writing "$GUEST" pv
 }
 
 @test "a PV guest with a vif on a bridge answers on its address from b after the move; a keeps no vif of it" {
