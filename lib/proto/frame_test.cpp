@@ -12,10 +12,12 @@
 namespace lsm::proto {
 namespace {
 
-// Writes `bytes` into a pipe from a thread and reads frames back.
+// Frames written to a pipe and read back.
 class Frames : public ::testing::Test {
  protected:
-  std::string read_all(const std::string& bytes) {
+  // f(frames), reading `bytes` that a thread writes into a pipe.
+  template <class F>
+  std::string reading(const std::string& bytes, F f) {
     int p[2];
     EXPECT_EQ(::pipe(p), 0);
     UniqueFd r(p[0]), w(p[1]);
@@ -27,13 +29,21 @@ class Frames : public ::testing::Test {
     FrameReader frames(in, "RAM stream");
     std::string out;
     try {
-      while (auto d = frames.next()) out += *d;
+      out = f(frames);
     } catch (...) {
       t.join();
       throw;
     }
     t.join();
     return out;
+  }
+
+  std::string read_all(const std::string& bytes) {
+    return reading(bytes, [](FrameReader& frames) {
+      std::string out;
+      while (auto d = frames.next()) out += *d;
+      return out;
+    });
   }
 
   std::string encoded(const std::string& payload) {
@@ -61,26 +71,13 @@ class Frames : public ::testing::Test {
   // The payload of a framed stream through FrameStream, n bytes at a time,
   // then its end.
   std::string through_stream(const std::string& bytes, std::size_t n) {
-    int p[2];
-    EXPECT_EQ(::pipe(p), 0);
-    UniqueFd r(p[0]), w(p[1]);
-    std::thread t([&] {
-      write_all(w.get(), bytes, "pipe");
-      w.reset();
-    });
-    FdReader in(r.get(), "pipe");
-    FrameReader frames(in, "RAM stream");
-    FrameStream stream(frames);
-    std::string out;
-    try {
+    return reading(bytes, [&](FrameReader& frames) {
+      FrameStream stream(frames);
+      std::string out;
       while (out.size() + n <= payload_size_) out += stream.read_exact(n, Deadline::never());
       stream.finish(Deadline::never());
-    } catch (...) {
-      t.join();
-      throw;
-    }
-    t.join();
-    return out;
+      return out;
+    });
   }
 
   bool sparse_ = false;

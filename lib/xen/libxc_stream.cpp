@@ -14,6 +14,15 @@ constexpr std::uint32_t kRecordPageData = 1;
 constexpr std::uint64_t kMaxRecord = 64ull << 20;
 
 std::string take(ByteReader& in, std::size_t n, const char* what, std::uint64_t at) {
+  return read_within_stream(in, n, [&] {
+    return std::string("libxc stream ended inside the ") + what + " at byte " + std::to_string(at);
+  });
+}
+
+}  // namespace
+
+std::string read_within_stream(ByteReader& in, std::size_t n,
+                               const std::function<std::string()>& ended) {
   try {
     return in.read_exact(n, Deadline::never());
   } catch (const TimeoutError&) {
@@ -21,12 +30,9 @@ std::string take(ByteReader& in, std::size_t n, const char* what, std::uint64_t 
   } catch (const proto::ProtocolError&) {
     throw;  // the framing around it is broken, which says more
   } catch (const Error&) {
-    throw Error(std::string("libxc stream ended inside the ") + what + " at byte " +
-                std::to_string(at));
+    throw Error(ended());
   }
 }
-
-}  // namespace
 
 LibxcSummary relay_libxc_stream(ByteReader& in,
                                 const std::function<void(std::string_view)>& sink) {

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <string_view>
 
 #include "core/fd_io.hpp"
@@ -22,6 +23,12 @@ struct LibxcSummary {
   std::uint64_t records = 0;
   std::uint64_t page_records = 0;
 };
+
+// Exactly n bytes of a stream being parsed from in: if in ends first, an
+// Error saying ended(); a timeout, or broken framing under the stream,
+// keeps its own error.
+std::string read_within_stream(ByteReader& in, std::size_t n,
+                               const std::function<std::string()>& ended);
 
 // Reads one libxc stream from in, through its END record, passing every
 // byte on to sink unchanged. Throws naming the offset and what is wrong for

@@ -1,6 +1,5 @@
 #include "xen/libxl_stream.hpp"
 
-#include "proto/message.hpp"
 #include "xen/byte_order.hpp"
 
 namespace lsm::xen {
@@ -18,15 +17,7 @@ std::string emulator_header(std::uint32_t emulator, std::uint32_t index) {
 }
 
 std::string take(ByteReader& in, std::size_t n, const std::string& what) {
-  try {
-    return in.read_exact(n, Deadline::never());
-  } catch (const TimeoutError&) {
-    throw;
-  } catch (const proto::ProtocolError&) {
-    throw;  // the framing around it is broken, which says more
-  } catch (const Error&) {
-    throw Error("libxl stream ended inside " + what);
-  }
+  return read_within_stream(in, n, [&] { return "libxl stream ended inside " + what; });
 }
 
 XenstorePairs parse_xenstore(std::string_view data) {
