@@ -50,18 +50,21 @@ bench_guest_gone() {
 }
 
 # lsm_run NAME [DISK_SIZE [OPTION...]]: one lsm-migrate.sh; sets run_total
-# (s), run_downtime (ms) and run_line (its --json summary).
+# (s), run_downtime (ms), run_ram (s: phase 3, RAM and device state to the
+# destination running) and run_line (its --json summary).
 lsm_run() {
     bench_guest "$1" 256 "${2:-512M}"
     run_line="$(migrate --json "${@:3}" "$1" "$LSM_DST_ADDR" 2>/dev/null)"
     bench_guest_gone "$1"
     run_total="$(field total_s <<<"$run_line")" run_downtime="$(field downtime_ms <<<"$run_line")"
+    run_ram="$(field ram_s <<<"$run_line")"
 }
 
 # ref_run NAME: the same migration by the bare QMP sequence. Its own ssh
 # master as lsm's, the destination QEMU started over it with the source's
 # command line (-S -incoming defer), QMP, NBD and the migration stream
-# forwarded through it. Sets run_total and run_downtime.
+# forwarded through it. Sets run_total, run_downtime and run_ram (migrate to
+# the destination running, the mirrors finished in between).
 ref_cm="$LSM_T/ref-cm"
 rsh() {
     # shellcheck disable=SC2086 # LSM_SSH is a command line by design
@@ -92,6 +95,7 @@ ref_run() {
     rm -rf "$fwd" "$LSM_DST_RUN/ref.nbd" "$LSM_DST_RUN/ref.mig"
     bench_guest_gone "$name"
     run_total="$(elapsed "$t0" "$t1")" run_downtime="$(field downtime_ms <<<"$line")"
+    run_ram="$(field ram_s <<<"$line")"
 }
 
 # stats: "min median max" of the numbers on stdin.
@@ -104,22 +108,22 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'
 row() { printf '  %-16s %-22s %-30s %s\n' "$@"; }
 
 # against_bare WHAT: lsm and the bare QMP sequence, RUNS times each,
-# interleaved; prints total and downtime side by side.
+# interleaved; prints total, RAM phase and downtime side by side.
 against_bare() {
-    local -A total downtime
+    local -A total ram downtime
     local i who figure
     for ((i = 1; i <= runs; i++)); do
         for who in lsm ref; do
             "${who}_run" "$who$i"
-            total[$who]+="$run_total"$'\n' downtime[$who]+="$run_downtime"$'\n'
-            echo "bench: $1, run $i, $who: total $run_total s, downtime $run_downtime ms" >&2
+            total[$who]+="$run_total"$'\n' ram[$who]+="$run_ram"$'\n' downtime[$who]+="$run_downtime"$'\n'
+            echo "bench: $1, run $i, $who: total $run_total s, RAM phase $run_ram s, downtime $run_downtime ms" >&2
         done
     done
     echo "$1, 256 MiB RAM, 512 MiB raw disk with $disk_mib MiB of data, $runs runs each"
     row "" "lsm (min med max)" "bare QMP, same ssh (min med max)" "lsm/bare (medians)"
-    for figure in total downtime; do
+    for figure in total ram downtime; do
         local -n of="$figure"
-        row "$figure $([[ $figure == total ]] && echo "(s)" || echo "(ms)")" "$(stats <<<"${of[lsm]}")" \
+        row "$figure $([[ $figure == downtime ]] && echo "(ms)" || echo "(s)")" "$(stats <<<"${of[lsm]}")" \
             "$(stats <<<"${of[ref]}")" "$(ratio "$(median <<<"${of[lsm]}")" "$(median <<<"${of[ref]}")")x"
     done
 }

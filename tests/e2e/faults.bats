@@ -281,10 +281,14 @@ cow_destination_fs() {
     cleanup_push on_dst umount -l "$LSM_SRC_IMAGES"
 }
 
-# fill_cow_destination: takes what space is left there, again once btrfs
-# has committed its transaction and given back what it held.
+# fill_cow_destination: snapshots the destination's images (reflinks, as a
+# host that snapshots its image directory holds them), then takes what
+# space is left. Without the snapshot each rewrite of a mirrored block gets
+# back, at btrfs' next commit, the space its old copy held, and a guest that
+# rewrites the same blocks never runs out.
 fill_cow_destination() {
     local i
+    on_dst sh -c 'for f in "$1"/*; do cp --reflink=always "$f" "$f.snapshot"; done' sh "$LSM_SRC_IMAGES"
     for i in 1 2 3; do
         on_dst dd if=/dev/zero of="$LSM_SRC_IMAGES/filler$i" bs=64k status=none 2>/dev/null || true
         on_dst sync -f "$LSM_SRC_IMAGES"
@@ -298,7 +302,7 @@ fill_cow_destination() {
     fill_cow_destination
     migrate_rc
     ((rc == 1))
-    on_dst sh -c 'rm -f "$1"/filler?' sh "$LSM_SRC_IMAGES"
+    on_dst sh -c 'rm -f "$1"/filler? "$1"/*.snapshot' sh "$LSM_SRC_IMAGES"
     [[ -z "$(on_dst ls "$LSM_SRC_IMAGES")" ]]
     LSM_DST_IMAGES="$LSM_T/nothing" e2e_check_rolled_back "$name" 1
     row "$rc" source
