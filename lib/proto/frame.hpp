@@ -49,7 +49,8 @@ class FrameWriter {
 class FrameReader {
  public:
   FrameReader(FdReader& in, std::string what) : in_(in), what_(std::move(what)) {}
-  // The next DATA payload; nullopt after a valid END frame.
+  // The next payload (a ZERO frame's as zeros); nullopt after a valid
+  // END frame.
   std::optional<std::string> next(Deadline deadline = Deadline::never());
   std::uint64_t total() const { return total_; }
   const std::string& what() const { return what_; }

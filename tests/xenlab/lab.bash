@@ -616,7 +616,7 @@ _lab_guest_type() {
 # builds the dom0 image (reporting how long that took), boots the lab and
 # installs the test guest in the share.
 lab_setup_suite() {
-    local t
+    local t h
     [[ "${LSM_SKIP_LAB:-}" != 1 ]] || return 0
     guest_require_built
     lab_require_tools
@@ -628,8 +628,8 @@ lab_setup_suite() {
     # Dom0 first when a guest keeps its vCPUs busy, as Xen's tuning advice
     # has it: its two vCPUs share the host's two with the guests', and a
     # starved dom0 stalls the migration and its own sshd.
-    for t in a b; do
-        lab_run_on -t 60 "$t" xl sched-credit2 -d Domain-0 -w 1024 || return
+    for h in a b; do
+        lab_run_on -t 60 "$h" xl sched-credit2 -d Domain-0 -w 1024 || return
     done
     lab_guest_install
 }
