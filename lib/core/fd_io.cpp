@@ -1,12 +1,26 @@
 #include "core/fd_io.hpp"
 
+#include <fcntl.h>
 #include <poll.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
+#include <cstring>
+
+#include "core/log.hpp"
 
 namespace lsm {
+
+namespace {
+
+// Large reads go straight into the caller's string: a frame of RAM copied
+// through a 64 KiB staging buffer costs a copy and a poll per piece.
+constexpr std::size_t kDirectRead = 65536;
+
+}  // namespace
 
 void write_all(int fd, std::string_view data, const std::string& what) {
   while (!data.empty()) {
@@ -19,14 +33,30 @@ void write_all(int fd, std::string_view data, const std::string& what) {
   }
 }
 
-bool FdReader::fill(Deadline deadline) {
-  // Consumed bytes go once they are half the buffer: a stream read in
-  // pieces smaller than what each read() brings must not grow it forever,
-  // and moving the rest costs no more than the reads that brought it.
-  if (pos_ > 0 && pos_ >= buf_.size() / 2) {
-    buf_.erase(0, pos_);
-    pos_ = 0;
+void write_all(int fd, std::string_view head, std::string_view body, const std::string& what) {
+  while (!head.empty()) {
+    struct iovec iov[2] = {{const_cast<char*>(head.data()), head.size()},
+                           {const_cast<char*>(body.data()), body.size()}};
+    ssize_t n = ::writev(fd, iov, body.empty() ? 1 : 2);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw SystemError("writing to " + what, errno);
+    }
+    auto done = static_cast<std::size_t>(n);
+    std::size_t from_head = std::min(done, head.size());
+    head.remove_prefix(from_head);
+    body.remove_prefix(done - from_head);
   }
+  write_all(fd, body, what);
+}
+
+void widen_pipe(int fd) {
+  if (::fcntl(fd, F_SETPIPE_SZ, 1 << 20) < 0)
+    log::debug("keeping the default pipe size of fd " + std::to_string(fd) + ": " +
+               std::strerror(errno));
+}
+
+void FdReader::wait_readable(Deadline deadline) {
   for (;;) {
     struct pollfd p = {fd_, POLLIN, 0};
     int timeout = deadline.poll_timeout_ms();
@@ -39,16 +69,36 @@ bool FdReader::fill(Deadline deadline) {
     if (r == 0 && idle)
       throw TimeoutError("nothing from " + what_ + " for " + std::to_string(idle_ms_) + " ms");
     if (r == 0) throw TimeoutError("timed out waiting for " + what_);
-    char chunk[65536];
-    ssize_t n = ::read(fd_, chunk, sizeof chunk);
-    if (n < 0) {
-      if (errno == EINTR || errno == EAGAIN) continue;
-      throw SystemError("reading from " + what_, errno);
-    }
-    if (n == 0) return false;
-    buf_.append(chunk, static_cast<std::size_t>(n));
-    return true;
+    return;
   }
+}
+
+std::optional<std::size_t> FdReader::read_into(char* p, std::size_t n) {
+  for (;;) {
+    ssize_t r = ::read(fd_, p, n);
+    if (r >= 0) return static_cast<std::size_t>(r);
+    if (errno == EAGAIN) return std::nullopt;
+    if (errno != EINTR) throw SystemError("reading from " + what_, errno);
+  }
+}
+
+bool FdReader::fill(Deadline deadline) {
+  // Consumed bytes go once they are half the buffer: a stream read in
+  // pieces smaller than what each read() brings must not grow it forever,
+  // and moving the rest costs no more than the reads that brought it.
+  if (pos_ > 0 && pos_ >= buf_.size() / 2) {
+    buf_.erase(0, pos_);
+    pos_ = 0;
+  }
+  char chunk[65536];
+  std::optional<std::size_t> n;
+  while (!n) {
+    wait_readable(deadline);
+    n = read_into(chunk, sizeof chunk);
+  }
+  if (*n == 0) return false;
+  buf_.append(chunk, *n);
+  return true;
 }
 
 std::optional<std::string> FdReader::read_line(std::size_t max_len,
@@ -80,6 +130,23 @@ std::optional<std::string> FdReader::read_line(std::size_t max_len,
 }
 
 std::string FdReader::read_exact(std::size_t n, Deadline deadline) {
+  if (n - std::min(n, buf_.size() - pos_) >= kDirectRead) {
+    std::string out(buf_, pos_);
+    std::size_t got = out.size();
+    buf_.clear();
+    pos_ = 0;
+    out.resize(n);
+    while (got < n) {
+      wait_readable(deadline);
+      std::optional<std::size_t> r = read_into(out.data() + got, n - got);
+      if (!r) continue;
+      if (*r == 0)
+        throw Error(what_ + ": stream ended after " + std::to_string(got) + " of " +
+                    std::to_string(n) + " expected bytes");
+      got += *r;
+    }
+    return out;
+  }
   while (buf_.size() - pos_ < n) {
     if (!fill(deadline))
       throw Error(what_ + ": stream ended after " +

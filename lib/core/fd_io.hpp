@@ -22,6 +22,14 @@ class TimeoutError : public Error {
 
 // Writes all of data, retrying on EINTR and short writes.
 void write_all(int fd, std::string_view data, const std::string& what);
+// head then body in one writev where the descriptor takes both: a reader
+// on a pipe (ssh) finds them together instead of a small piece first.
+void write_all(int fd, std::string_view head, std::string_view body, const std::string& what);
+
+// A pipe of 1 MiB instead of 64 KiB for a stream of bulk bytes, so that
+// each side moves more per system call; best effort (no pipe, or a limit
+// on pipe memory, keeps what it was).
+void widen_pipe(int fd);
 
 // Where a parser takes exact byte counts from: a descriptor (FdReader), or
 // the payload of a framed stream (proto::FrameStream).
@@ -57,6 +65,11 @@ class FdReader : public ByteReader {
  private:
   // Reads more into buf_; false on end of stream.
   bool fill(Deadline deadline);
+  // Waits until fd_ is readable; throws on timeout.
+  void wait_readable(Deadline deadline);
+  // Reads into p, n > 0: the count, 0 on end of stream, nullopt when a
+  // non-blocking fd_ has nothing after all.
+  std::optional<std::size_t> read_into(char* p, std::size_t n);
 
   int fd_;
   std::string what_;

@@ -1,6 +1,8 @@
 #include "core/fd_io.hpp"
 
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 
@@ -51,6 +53,71 @@ TEST(FdReader, a_silent_peer_fails_a_read_after_the_idle_timeout) {
   } catch (const TimeoutError& e) {
     EXPECT_STREQ(e.what(), "nothing from the quiet peer for 200 ms");
   }
+}
+
+// Exact reads larger than the staging buffer go straight into the result:
+// a line, then a long count split over many small writes, then a short
+// count, each in its bytes and its order.
+TEST(FdReader, a_large_exact_read_keeps_what_was_buffered_and_the_order) {
+  auto [reader_end, writer_end] = socket_pair();
+  std::string big(3 << 20, '\0');
+  for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>(i * 7 + i / 4096);
+  std::thread writer([fd = writer_end.get(), &big] {
+    write_all(fd, "hello\n", "socket");
+    for (std::size_t at = 0; at < big.size(); at += 10000)
+      write_all(fd, std::string_view(big).substr(at, 10000), "socket");
+    write_all(fd, "tail", "socket");
+    ::shutdown(fd, SHUT_WR);
+  });
+  FdReader in(reader_end.get(), "socket");
+  EXPECT_EQ(in.read_line(100, Deadline::never()), "hello");
+  EXPECT_TRUE(in.read_exact(big.size(), Deadline::never()) == big);
+  EXPECT_EQ(in.read_exact(4, Deadline::never()), "tail");
+  writer.join();
+}
+
+TEST(FdReader, a_large_exact_read_cut_short_says_how_much_came) {
+  auto [reader_end, writer_end] = socket_pair();
+  std::thread writer([fd = writer_end.get()] {
+    write_all(fd, std::string(100000, 'x'), "socket");
+    ::shutdown(fd, SHUT_WR);
+  });
+  FdReader in(reader_end.get(), "the peer");
+  try {
+    in.read_exact(1 << 20, Deadline::never());
+    ADD_FAILURE() << "read returned";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "the peer: stream ended after 100000 of 1048576 expected bytes");
+  }
+  writer.join();
+}
+
+// A head and body written together arrive whole and in order even when the
+// reader drains them slowly, so that writev returns short.
+TEST(WriteAll, head_and_body_survive_short_writes) {
+  auto [reader_end, writer_end] = socket_pair();
+  std::string body(2 << 20, 'b');
+  std::thread writer([fd = writer_end.get(), &body] {
+    write_all(fd, "HEAD", body, "socket");
+    write_all(fd, "H2", "", "socket");
+    ::shutdown(fd, SHUT_WR);
+  });
+  FdReader in(reader_end.get(), "socket");
+  std::string got;
+  for (std::string s; !(s = in.read_some(3000, Deadline::never())).empty();) got += s;
+  writer.join();
+  EXPECT_TRUE(got == "HEAD" + body + "H2") << "got " << got.size() << " bytes";
+}
+
+TEST(WidenPipe, a_pipe_grows_and_anything_else_is_left_alone) {
+  int p[2];
+  ASSERT_EQ(::pipe(p), 0);
+  UniqueFd r(p[0]), w(p[1]);
+  widen_pipe(w.get());
+  EXPECT_EQ(::fcntl(r.get(), F_GETPIPE_SZ), 1 << 20);
+  auto [a, b] = socket_pair();
+  widen_pipe(a.get());
+  write_all(a.get(), "still works", "socket");
 }
 
 }  // namespace

@@ -88,6 +88,7 @@ void send_ram(const RamSendOptions& o, int in_fd, int out_fd) {
       mirror::ready_for_switchover(qmp, record.mirrors, half);
     });
   auto sender = src.ram_sender(vm, {o.downtime_ms, half, o.max_pause_ms, o.json});
+  widen_pipe(out_fd);
   proto::write_ram_stream(out_fd, {vm.name, backend::name_of(o.backend)});
   try {
     backend::RamSent sent = sender->send(out_fd, disk_hooks(record.mirrors, o.max_pause_ms));
@@ -114,6 +115,7 @@ void send_ram(const RamSendOptions& o, int in_fd, int out_fd) {
 void receive_ram(const RamReceiveOptions& o, int in_fd, int out_fd) {
   backend::VmRef vm = vm_ref(o.name, o.run_dir);
   vm::DomainLock lock(vm.run_dir, vm.name);
+  widen_pipe(in_fd);
   FdReader in(in_fd, "the stream from the source");
   in.set_idle_timeout(milliseconds(o.idle_timeout_ms));
   proto::MessageReader reader(in);

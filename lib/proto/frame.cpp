@@ -67,14 +67,15 @@ void FrameWriter::flush(const std::string& out) {
   wire_ += out.size();
 }
 
-// Header and payload written apart: QEMU's chunks go out without a copy.
+// Header and payload in one writev: QEMU's chunks go out without a copy,
+// and ssh reads them with their header rather than a 16-byte piece alone.
 void FrameWriter::data(std::string_view bytes) {
   while (!bytes.empty()) {
     std::string_view part = bytes.substr(0, kMaxFrame);
-    flush(header(kFrameData, part.size()));
-    write_all(fd_, part, what_);
+    std::string h = header(kFrameData, part.size());
+    write_all(fd_, h, part, what_);
     total_ += part.size();
-    wire_ += part.size();
+    wire_ += h.size() + part.size();
     bytes.remove_prefix(part.size());
   }
 }
