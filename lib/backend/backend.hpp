@@ -77,8 +77,9 @@ struct RamLimits {
 // empty when no disk is mirrored.
 struct DiskHooks {
   // Now and then while RAM streams: throws if a mirror failed, so the
-  // migration stops before the switchover.
-  std::function<void(qmp::Client&)> check;
+  // migration stops before the switchover; returns the bytes the mirrors
+  // are behind the guest's writes, which the pause will have to copy.
+  std::function<std::uint64_t(qmp::Client&)> check;
   // With the guest paused, before any device state leaves: the disks'
   // consistent point. Returns the disk bytes copied.
   std::function<std::uint64_t(qmp::Client&)> finish;

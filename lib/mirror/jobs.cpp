@@ -109,7 +109,7 @@ std::vector<JobInfo> list(qmp::Client& qmp) {
   return out;
 }
 
-void require_all_ready(qmp::Client& qmp, const Disks& disks) {
+std::uint64_t require_all_ready(qmp::Client& qmp, const Disks& disks) {
   auto jobs = list(qmp);
   if (jobs.size() != disks.size())
     throw Error("phase 2 mirrored " + std::to_string(disks.size()) + " disk(s) but " +
@@ -121,6 +121,9 @@ void require_all_ready(qmp::Client& qmp, const Disks& disks) {
     if (!j.ready)
       throw Error(describe_job(disks, j.id) + " is not READY yet; run phase 2 (lsm-mirror) to the end first");
   }
+  std::uint64_t behind = 0;
+  for (const auto& j : jobs) behind += j.len - std::min(j.offset, j.len);
+  return behind;
 }
 
 void set_speed(qmp::Client& qmp, const std::string& job, std::uint64_t speed) {

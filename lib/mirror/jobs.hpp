@@ -46,7 +46,8 @@ std::string describe_job(const Disks& disks, const std::string& job);
 
 // Throws unless exactly one lsm job per disk runs, none failed and all are
 // READY: phase 3 must never switch over a disk that is not being mirrored.
-void require_all_ready(qmp::Client& qmp, const Disks& disks);
+// Returns the bytes the mirrors have yet to copy of the guest's writes.
+std::uint64_t require_all_ready(qmp::Client& qmp, const Disks& disks);
 
 void set_speed(qmp::Client& qmp, const std::string& job, std::uint64_t speed);
 

@@ -28,7 +28,7 @@ vm::SourceState mirrored_record(const backend::VmRef& vm) {
 backend::DiskHooks disk_hooks(const std::vector<std::string>& mirrors,
                               std::uint64_t max_pause_ms) {
   if (mirrors.empty()) return {};
-  return {[mirrors](qmp::Client& qmp) { mirror::require_all_ready(qmp, mirrors); },
+  return {[mirrors](qmp::Client& qmp) { return mirror::require_all_ready(qmp, mirrors); },
           [mirrors, max_pause_ms](qmp::Client& qmp) {
             return with_context("finishing disk mirrors with the guest paused", [&] {
               return mirror::finish_all(qmp, mirrors, Deadline::in(milliseconds(max_pause_ms)));

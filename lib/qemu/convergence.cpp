@@ -21,7 +21,7 @@ std::optional<std::string> ConvergenceWatch::feed(const json::Value& info) {
   if (said_ || !ram) return std::nullopt;
   std::uint64_t rounds = ram->rounds;
   std::uint64_t expected_ms = ram->expected_downtime_ms.value_or(0);
-  if (rounds <= kRoundsAllowed || expected_ms <= downtime_ms_) {
+  if (rounds <= kRoundsAllowed || expected_ms <= limit_ms_) {
     over_ = 0;
     return std::nullopt;
   }
@@ -29,15 +29,18 @@ std::optional<std::string> ConvergenceWatch::feed(const json::Value& info) {
   said_ = true;
   double dirty_mib_s = ram->dirty_rate / 1048576.0;
   double link_mib_s = ram->link_rate / 1048576.0;
-  char msg[400];
+  std::string against = "--downtime " + std::to_string(downtime_ms_);
+  if (limit_ms_ != downtime_ms_)
+    against = "the " + std::to_string(limit_ms_) + " ms it may take of " + against +
+              " (the rest is for the bytes in flight and the disks)";
+  char msg[500];
   std::snprintf(msg, sizeof msg,
                 "RAM is not converging after %llu rounds: the guest dirties %.1f MiB/s and "
                 "%.1f MiB/s reach the destination, so QEMU expects a %llu ms pause against "
-                "--downtime %llu; more --bandwidth (or a faster link), a longer --downtime or "
+                "%s; more --bandwidth (or a faster link), a longer --downtime or "
                 "a quieter guest would let it finish",
                 static_cast<unsigned long long>(rounds), dirty_mib_s, link_mib_s,
-                static_cast<unsigned long long>(expected_ms),
-                static_cast<unsigned long long>(downtime_ms_));
+                static_cast<unsigned long long>(expected_ms), against.c_str());
   return std::string(msg);
 }
 

@@ -17,12 +17,17 @@ class ConvergenceWatch {
  public:
   explicit ConvergenceWatch(std::uint64_t downtime_ms) : downtime_ms_(downtime_ms) {}
 
+  // The downtime limit QEMU has now: --downtime less what the pause holds
+  // besides RAM (qemu/pause_budget.hpp).
+  void set_limit(std::uint64_t ms) { limit_ms_ = ms; }
+
   // Feeds one query-migrate reply; returns the message the first time the
   // migration is judged not to converge, nullopt otherwise.
   std::optional<std::string> feed(const json::Value& query_migrate);
 
  private:
   std::uint64_t downtime_ms_;
+  std::uint64_t limit_ms_ = downtime_ms_;
   int over_ = 0;  // consecutive samples past the rounds allowed and the limit
   bool said_ = false;
 };

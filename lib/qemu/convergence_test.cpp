@@ -42,6 +42,18 @@ TEST(ConvergenceWatch, a_sample_within_the_limit_starts_the_count_again) {
   EXPECT_TRUE(w.feed(sample(9, 5000)));
 }
 
+TEST(ConvergenceWatch, judges_against_the_limit_qemu_has_now) {
+  ConvergenceWatch w(300);
+  w.set_limit(140);
+  for (int i = 0; i < 9; ++i) EXPECT_FALSE(w.feed(sample(6 + i, 250))) << i;
+  auto msg = w.feed(sample(15, 250));
+  ASSERT_TRUE(msg);
+  EXPECT_NE(msg->find("QEMU expects a 250 ms pause against the 140 ms it may take of --downtime "
+                      "300 (the rest is for the bytes in flight and the disks)"),
+            std::string::npos)
+      << *msg;
+}
+
 TEST(ConvergenceWatch, a_reply_without_ram_figures_is_ignored) {
   ConvergenceWatch w(300);
   EXPECT_FALSE(w.feed(json::parse("{\"status\":\"setup\"}", "test")));

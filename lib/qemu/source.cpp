@@ -1,5 +1,6 @@
 // The QEMU backend on the source host: the operator's QEMU, reached on its
 // QMP socket in the run directory.
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -20,6 +21,7 @@
 #include "qemu/convergence.hpp"
 #include "qemu/inventory.hpp"
 #include "qemu/migration.hpp"
+#include "qemu/pause_budget.hpp"
 #include "qemu/ram_figures.hpp"
 #include "vm/names.hpp"
 
@@ -59,6 +61,19 @@ void report(const RamFigures& ram, proto::Progress& progress) {
   progress.set("dirty_rate", ram.dirty_rate);
   if (ram.expected_downtime_ms) progress.set("expected_downtime_ms", *ram.expected_downtime_ms);
   progress.update(ram.transferred, ram.total);
+}
+
+// Bytes written to fd that its reader has not taken yet; 0 where the
+// descriptor cannot tell (not a pipe).
+std::uint64_t queued(int fd) {
+  int n = 0;
+  return ::ioctl(fd, FIONREAD, &n) == 0 && n > 0 ? static_cast<std::uint64_t>(n) : 0;
+}
+
+void set_downtime_limit(qmp::Client& qmp, std::uint64_t ms) {
+  json::Document args(rapidjson::kObjectType);
+  json::add(args, "downtime-limit", ms, args.GetAllocator());
+  qmp.execute("migrate-set-parameters", &args);
 }
 
 bool guest_running(qmp::Client& qmp) {
@@ -140,7 +155,7 @@ class QemuRamSender : public backend::RamSender {
     backend::RamSent sent;
     try {
       migrate_over_fd(qmp_, "migrate", std::move(theirs));
-      sent = follow(pump, disks);
+      sent = follow(pump, disks, out_fd);
     } catch (...) {
       try {
         qmp_.execute("migrate_cancel");
@@ -159,10 +174,27 @@ class QemuRamSender : public backend::RamSender {
   }
 
  private:
+  // QEMU's share of the pause, again at each look while the guest runs: the
+  // link rate and what is ahead of QEMU change as the migration goes.
+  void plan_pause(PauseBudget& budget, ConvergenceWatch& convergence, const PauseFigures& f) {
+    if (auto msg = budget.over(f)) log::notice(*msg);
+    std::uint64_t limit = budget.limit_ms(f);
+    std::uint64_t step = std::max<std::uint64_t>(5, downtime_ms_ / 20);
+    if (limit + step > limit_ms_ && limit < limit_ms_ + step) return;
+    set_downtime_limit(qmp_, limit);
+    log::debug("QEMU may take " + std::to_string(limit) + " ms of --downtime " +
+               std::to_string(downtime_ms_) + ": " + std::to_string(f.queued) +
+               " bytes in our pipe (then ssh's window) and " + std::to_string(f.disk_behind) +
+               " the mirrors are behind, at " + std::to_string(f.link_rate) + " bytes/s");
+    limit_ms_ = limit;
+    convergence.set_limit(limit);
+  }
+
   // Follows the migration to its end, finishing the disks at the switchover.
-  backend::RamSent follow(Pump& pump, const backend::DiskHooks& disks) {
+  backend::RamSent follow(Pump& pump, const backend::DiskHooks& disks, int out_fd) {
     proto::Progress progress("ram", json_);
     ConvergenceWatch convergence(downtime_ms_);
+    PauseBudget budget(downtime_ms_);
     backend::RamSent sent;
     std::optional<Deadline> pause_ends;
     auto note_stop = [&] {
@@ -178,10 +210,13 @@ class QemuRamSender : public backend::RamSender {
                            " ms without switching over (--max-pause)");
       auto e = qmp_.next_event("MIGRATION", 500ms);
       if (!e) {
-        if (disks.check && !pause_ends) disks.check(qmp_);
+        std::uint64_t behind = 0;
+        if (disks.check && !pause_ends) behind = disks.check(qmp_);
         auto info = qmp_.execute("query-migrate");
+        auto ram = ram_figures(info);
+        if (ram && !pause_ends) plan_pause(budget, convergence, {queued(out_fd), behind, ram->link_rate});
         if (auto stuck = convergence.feed(info)) log::notice(*stuck);
-        if (auto ram = ram_figures(info)) report(*ram, progress);
+        if (ram) report(*ram, progress);
         continue;
       }
       std::string st = migration_status(*e);
@@ -211,6 +246,7 @@ class QemuRamSender : public backend::RamSender {
   qmp::Client qmp_;
   bool json_;
   std::uint64_t downtime_ms_;
+  std::uint64_t limit_ms_ = downtime_ms_;  // QEMU's downtime-limit as last set
   std::uint64_t max_pause_ms_;
 };
 

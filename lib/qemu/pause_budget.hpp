@@ -1,0 +1,49 @@
+// How much of --downtime QEMU may spend on the RAM and device state left at
+// the switchover. QEMU counts only the bytes it still has to send; the pause
+// also holds what it already sent that has not crossed the link (our pipe
+// and ssh's channel window), and the disk writes the mirrors have not copied
+// yet, which are finished with the guest paused. Those go at the link's rate
+// too, so QEMU gets --downtime less their time, measured as the migration
+// goes.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace lsm::qemu {
+
+// OpenSSH's window for a session channel (CHAN_SES_WINDOW_DEFAULT): what it
+// sends ahead of the peer's reads, so what can be between us and the link's
+// far end beyond our pipe. It is full when our pipe holds bytes: ssh takes
+// them as fast as the link lets it.
+inline constexpr std::uint64_t kSshChannelWindow = 2u << 20;
+
+struct PauseFigures {
+  std::uint64_t queued = 0;      // bytes of RAM stream in our pipe, not read by ssh yet
+  std::uint64_t disk_behind = 0;  // bytes the mirrors still have to copy
+  std::uint64_t link_rate = 0;    // bytes/s QEMU measured on its stream; 0: not yet known
+};
+
+class PauseBudget {
+ public:
+  explicit PauseBudget(std::uint64_t downtime_ms) : downtime_ms_(downtime_ms) {}
+
+  // The downtime limit for QEMU now: --downtime less the time the bytes
+  // ahead of it take at the link rate, but at least a tenth of --downtime
+  // (QEMU needs some room to ever switch over). --downtime itself until a
+  // rate is known.
+  std::uint64_t limit_ms(const PauseFigures& f) const;
+
+  // Once, the first time the bytes ahead alone need more than --downtime:
+  // what the operator is told, with the figures and what would help.
+  std::optional<std::string> over(const PauseFigures& f);
+
+ private:
+  static std::uint64_t in_flight(const PauseFigures& f);
+  std::uint64_t ahead_ms(const PauseFigures& f) const;
+  std::uint64_t downtime_ms_;
+  bool said_ = false;
+};
+
+}  // namespace lsm::qemu
