@@ -221,6 +221,7 @@ t_start='' t_prepared='' t_mirrored='' t_streamed='' t_end='' downtime_ms=''
 
 cleanup() {
     local rc=$?
+    stop_receiver
     # The audit line and the logs go first, while the ssh master may still
     # be up.
     ((audit)) && audit "$rc"
@@ -284,6 +285,44 @@ stop_job() {
     kill -TERM -- "-$job_pid" 2>/dev/null || true
     wait "$job_pid" 2>/dev/null || true
     job_pid=
+}
+
+# Phase 3's receiver, started as soon as phase 2 has the destination ready:
+# an ssh session costs a round trip and the remote shell's start (0.1 s on
+# the test hosts), which the RAM phase then does not pay. It waits for the
+# stream holding nothing. Its stdin and stdout are fifos whose other ends
+# this shell keeps until the sender's job has them; from then on only the
+# sender holds them, so the receiver sees the end of the stream when the
+# sender ends, and a phase 2 that fails ends it by closing them.
+rx_pid='' stream_fd='' answers_fd=''
+start_receiver() {
+    mkfifo -m 600 "$tmp/stream" "$tmp/answers"
+    remote lsm-ramstream receive "$domain" "${paused[@]}" "${rrdir[@]}" --go-timeout "$max_pause" \
+        --idle-timeout "$((max_pause + 10000))" "${progress[@]}" "${verbose[@]}" \
+        <"$tmp/stream" >"$tmp/answers" &
+    rx_pid=$!
+    # In the order the receiver's shell opens them: neither open blocks
+    # for long.
+    exec {stream_fd}>"$tmp/stream" {answers_fd}<"$tmp/answers"
+}
+close_receiver_fds() {
+    [[ -z "$stream_fd" ]] || exec {stream_fd}>&-
+    [[ -z "$answers_fd" ]] || exec {answers_fd}<&-
+    stream_fd='' answers_fd=''
+}
+# After the sender: the receiver has said all it had to, and ends.
+wait_receiver() {
+    close_receiver_fds
+    [[ -n "$rx_pid" ]] || return 0
+    wait "$rx_pid" 2>/dev/null || true
+    rx_pid=
+}
+stop_receiver() {
+    close_receiver_fds
+    [[ -n "$rx_pid" ]] || return 0
+    kill -TERM -- "-$rx_pid" 2>/dev/null || true
+    wait "$rx_pid" 2>/dev/null || true
+    rx_pid=
 }
 
 # The progress view (lsm-progress(8)): on a terminal, unless --json asks
@@ -495,6 +534,7 @@ ask_destination() {
 settle() {
     trap '' INT TERM HUP
     stop_job
+    stop_receiver
     audit_reason="$1"
     [[ -z "$1" ]] || say "$1; rolling back"
     local rc=0
@@ -589,6 +629,7 @@ bw=()
 [[ -n "$bandwidth" ]] && bw=(--bandwidth "$bandwidth")
 run_job remote lsm-mirror receive "$domain" "${rrdir[@]}" "${verbose[@]}" \
     </dev/null >"$tmp/exports.json" || settle "phase 2 (mirror) failed"
+start_receiver
 sockets=()
 if ((master)); then
     mkdir "$tmp/nbd"
@@ -607,23 +648,20 @@ run_job local_tool lsm-mirror send "$domain" "${be[@]}" "${rdir[@]}" "${sockets[
     settle "phase 2 (mirror) failed"
 t_mirrored="$(now)"
 
-# Phase 3 and the commit: one pipe from the source to the destination, and
-# one back (a fifo) for the destination's "ready" and "running"; the source
-# says "go" in between. No ssh session or process starts inside the pause.
-mkfifo -m 600 "$tmp/answers"
-# shellcheck disable=SC2094 # the fifo is both ends of the loop, by design
-switchover() {
-    set +e
-    local_tool lsm-ramstream send "$domain" --commit --report "$tmp/ram.json" "${be[@]}" \
-        "${rdir[@]}" --downtime "$downtime" --max-pause "$max_pause" "${bw[@]}" "${progress[@]}" \
-        "${verbose[@]}" <"$tmp/answers" |
-        remote lsm-ramstream receive "$domain" "${paused[@]}" "${rrdir[@]}" --go-timeout "$max_pause" \
-            --idle-timeout "$((max_pause + 10000))" "${progress[@]}" "${verbose[@]}" >"$tmp/answers"
-    local statuses=("${PIPESTATUS[@]}")
-    return "${statuses[0]}"
-}
+# Phase 3 and the commit: the stream to the receiver started in phase 2,
+# and its answers back; the source says "go" in between. No ssh session or
+# process starts inside the pause, nor anywhere in phase 3 but the sender,
+# run as run_job runs a job, with this shell's ends of the fifos closed
+# once the sender has them.
+local_tool lsm-ramstream send "$domain" --commit --report "$tmp/ram.json" "${be[@]}" \
+    "${rdir[@]}" --downtime "$downtime" --max-pause "$max_pause" "${bw[@]}" "${progress[@]}" \
+    "${verbose[@]}" <&"$answers_fd" >&"$stream_fd" &
+job_pid=$!
+close_receiver_fds
 rc=0
-run_job switchover || rc=$?
+wait "$job_pid" || rc=$?
+job_pid=
+wait_receiver
 if ((rc == 3)); then
     trap '' INT TERM HUP
     audit_reason="the switchover was interrupted after go"

@@ -39,6 +39,24 @@ teardown() { cleanup_run; }
     [[ -z "$(ls -A "$DST/img")" ]]
 }
 
+@test "receive waits for the stream holding nothing; a source that sends nothing ends it cleanly" {
+    local_pair_setup
+    local_prepare
+    mkfifo "$T/stream"
+    lsm-ramstream -v receive vm --run-dir "$DST" --idle-timeout 100 <"$T/stream" >"$T/answers" 2>"$T/err" &
+    local rx=$!
+    exec {w}>"$T/stream"
+    # Longer than --idle-timeout, which counts once the stream has begun,
+    # and the domain's lock free all along: the rollback takes it.
+    sleep 0.5
+    kill -0 "$rx"
+    run -0 lsm-resume receive vm --rollback --run-dir "$DST"
+    exec {w}>&-
+    run -0 wait "$rx"
+    [[ "$(cat "$T/err")" == "lsm-ramstream: the source sent no RAM stream for vm; nothing received" ]]
+    [[ ! -s "$T/answers" ]]
+}
+
 @test "receive detects a stream for another domain" {
     local_pair_setup
     local_prepare

@@ -158,6 +158,10 @@ std::string FdReader::read_exact(std::size_t n, Deadline deadline) {
   return out;
 }
 
+bool FdReader::at_end(Deadline deadline) {
+  return pos_ == buf_.size() && !fill(deadline);
+}
+
 std::string FdReader::read_some(std::size_t max, Deadline deadline) {
   if (pos_ == buf_.size() && !fill(deadline)) return {};
   std::size_t n = std::min(max, buf_.size() - pos_);

@@ -51,6 +51,10 @@ class FdReader : public ByteReader {
 
   std::string read_exact(std::size_t n, Deadline deadline) override;
 
+  // Waits for the first byte or the end; true when the stream ended with
+  // nothing left to read.
+  bool at_end(Deadline deadline);
+
   // Up to max bytes, at least one; empty string on end of stream.
   std::string read_some(std::size_t max, Deadline deadline);
 

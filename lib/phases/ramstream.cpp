@@ -114,9 +114,17 @@ void send_ram(const RamSendOptions& o, int in_fd, int out_fd) {
 
 void receive_ram(const RamReceiveOptions& o, int in_fd, int out_fd) {
   backend::VmRef vm = vm_ref(o.name, o.run_dir);
-  vm::DomainLock lock(vm.run_dir, vm.name);
   widen_pipe(in_fd);
   FdReader in(in_fd, "the stream from the source");
+  // lsm-migrate.sh starts this while the disks still mirror, so that phase 3
+  // starts no ssh session: until the stream's first byte it waits as long as
+  // the source takes, holding nothing, and a source that ends first (a
+  // failed phase 2) leaves it nothing to do.
+  if (in.at_end(Deadline::never())) {
+    log::info("the source sent no RAM stream for " + vm.name + "; nothing received");
+    return;
+  }
+  vm::DomainLock lock(vm.run_dir, vm.name);
   in.set_idle_timeout(milliseconds(o.idle_timeout_ms));
   proto::MessageReader reader(in);
   proto::RamStream header = proto::read_ram_stream(reader);
