@@ -302,8 +302,9 @@ start_receiver() {
         <"$tmp/stream" >"$tmp/answers" &
     rx_pid=$!
     # In the order the receiver's shell opens them: neither open blocks
-    # for long.
-    exec {stream_fd}>"$tmp/stream" {answers_fd}<"$tmp/answers"
+    # for long, but a signal can still cut one short.
+    exec {stream_fd}>"$tmp/stream" {answers_fd}<"$tmp/answers" ||
+        settle "phase 2 (mirror) failed: the fifos to phase 3's receiver did not open"
 }
 close_receiver_fds() {
     [[ -z "$stream_fd" ]] || exec {stream_fd}>&-
