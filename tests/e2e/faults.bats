@@ -106,6 +106,18 @@ killed_then_recovered() {
     row "kill, $rc" source
 }
 
+@test "phase 3's receiver killed on the destination while the disks mirror" {
+    # It starts with phase 2 and waits there for the stream.
+    in_mirror
+    wait_until 30 pgrep -f -- "lsm-ramstream receive $name " >/dev/null
+    pkill -KILL -f -- "lsm-ramstream receive $name "
+    migrate_rc
+    ((rc == 1))
+    grep -q "phase 3 (RAM, device state and the switchover) failed; rolling back" "$log"
+    e2e_check_rolled_back "$name" 1
+    row "$rc" source
+}
+
 @test "SIGINT in phase 3 (RAM stream)" {
     e2e_slow_ram_migration "$name" "$log"
     kill -INT "$(e2e_migrate_pid "$name")"
@@ -281,18 +293,45 @@ cow_destination_fs() {
     cleanup_push on_dst umount -l "$LSM_SRC_IMAGES"
 }
 
-# fill_cow_destination: snapshots the destination's images (reflinks, as a
-# host that snapshots its image directory holds them), then takes what
-# space is left. Without the snapshot each rewrite of a mirrored block gets
-# back, at btrfs' next commit, the space its old copy held, and a guest that
-# rewrites the same blocks never runs out.
+# fill_cow_destination: keeps the destination full while phase 3 runs, as a
+# host that snapshots its image directory: twice a second it snapshots the
+# images (reflinks, which hold every block as it is) and takes what space is
+# left, down to 4 KiB pieces. A single snapshot and fill is not enough: the
+# first rewrite of each block after it may still find a little free space,
+# and every later rewrite then gets back, at btrfs' next commit, the space
+# of the copy it replaces, so a guest that rewrites the same blocks can run
+# on without ever failing. Stopped by stop_filling_cow_destination.
 fill_cow_destination() {
-    local i
-    on_dst sh -c 'for f in "$1"/*; do cp --reflink=always "$f" "$f.snapshot"; done' sh "$LSM_SRC_IMAGES"
-    for i in 1 2 3; do
-        on_dst dd if=/dev/zero of="$LSM_SRC_IMAGES/filler$i" bs=64k status=none 2>/dev/null || true
-        on_dst sync -f "$LSM_SRC_IMAGES"
-    done
+    # A process group of its own (setsid), so that one kill ends the loop
+    # and whatever filler it runs, before the files go; its id in a file,
+    # as $! is the subshell that runs on_dst.
+    # shellcheck disable=SC2016 # expanded by the destination's sh
+    on_dst setsid sh -c 'echo $$ >"$3"
+        n=0
+        while :; do
+            n=$((n + 1))
+            for f in "$1/$2"-*; do
+                case "$f" in *.snapshot*) continue ;; esac
+                cp --reflink=always "$f" "$f.snapshot$n" 2>/dev/null
+            done
+            for bs in 1M 64k 4k; do
+                dd if=/dev/zero of="$1/filler$n-$bs" bs="$bs" status=none 2>/dev/null
+            done
+            sync -f "$1"
+            sleep 0.5
+        done' sh "$LSM_SRC_IMAGES" "$name" "$LSM_T/filler.pid" &
+    filler_pid=$!
+    cleanup_push stop_filling_cow_destination
+}
+
+stop_filling_cow_destination() {
+    [[ -n "${filler_pid:-}" ]] || return 0
+    wait_until 10 test -s "$LSM_T/filler.pid"
+    kill -TERM -- "-$(cat "$LSM_T/filler.pid")" 2>/dev/null || true
+    wait "$filler_pid" 2>/dev/null || true
+    filler_pid=''
+    # shellcheck disable=SC2016 # expanded by the destination's sh
+    on_dst sh -c 'rm -f "$1"/filler* "$1"/*.snapshot*' sh "$LSM_SRC_IMAGES"
 }
 
 @test "the destination filesystem full during phase 3 (copy on write)" {
@@ -301,8 +340,8 @@ fill_cow_destination() {
     e2e_slow_ram_migration "$name" "$log"
     fill_cow_destination
     migrate_rc
+    stop_filling_cow_destination
     ((rc == 1))
-    on_dst sh -c 'rm -f "$1"/filler? "$1"/*.snapshot' sh "$LSM_SRC_IMAGES"
     [[ -z "$(on_dst ls "$LSM_SRC_IMAGES")" ]]
     LSM_DST_IMAGES="$LSM_T/nothing" e2e_check_rolled_back "$name" 1
     row "$rc" source
