@@ -20,7 +20,7 @@ namespace lsm::qemu {
 inline constexpr std::uint64_t kSshChannelWindow = 2u << 20;
 
 struct PauseFigures {
-  std::uint64_t queued = 0;      // bytes of RAM stream in our pipe, not read by ssh yet
+  std::uint64_t queued = 0;       // bytes of RAM stream in our pipe, not read by ssh yet
   std::uint64_t disk_behind = 0;  // bytes the mirrors still have to copy
   std::uint64_t link_rate = 0;    // bytes/s QEMU measured on its stream; 0: not yet known
 };
