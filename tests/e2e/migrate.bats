@@ -171,6 +171,17 @@ teardown() { cleanup_run; }
     e2e_check_rolled_back "$name" 1
 }
 
+# interrupted_then_rolled_back LOG: SIGINT to the migration of $name that
+# logs to LOG; it ends 1, with the guest on the source and the destination
+# clean.
+interrupted_then_rolled_back() {
+    kill -INT "$(e2e_migrate_pid "$name")"
+    local rc=0
+    e2e_migrate_wait "$1" || rc=$?
+    ((rc == 1))
+    e2e_check_rolled_back "$name" 1
+}
+
 @test "a link too slow for --downtime is said while RAM streams; SIGINT then leaves the guest on the source" {
     # 32 Mbit/s: what waits in the pipe and ssh's window alone takes most
     # of a second, more than --downtime 300. A guest that writes 10 times a
@@ -181,11 +192,7 @@ teardown() { cleanup_run; }
     hosts_link_rate 32
     e2e_migrate_bg "$log" "$name" "$LSM_DST_ADDR"
     e2e_wait_log "$log" "the pause will exceed --downtime 300: at the [0-9.]* MiB/s that reach the destination, the [0-9.]* MiB in flight and the [0-9.]* MiB the disk mirrors are behind alone take [0-9]* ms; more --bandwidth (or a faster link), --write-blocking or a longer --downtime would keep it"
-    kill -INT "$(e2e_migrate_pid "$name")"
-    local rc=0
-    e2e_migrate_wait "$log" || rc=$?
-    ((rc == 1))
-    e2e_check_rolled_back "$name" 1
+    interrupted_then_rolled_back "$log"
 }
 
 @test "RAM that cannot converge is said while it streams; SIGINT then leaves the guest on the source" {
@@ -194,9 +201,5 @@ teardown() { cleanup_run; }
     wait_until 60 grep -q "filled 16 MiB of memory, rewriting it" "$(guest_console_log "$name" "$LSM_SRC_RUN")"
     e2e_migrate_bg "$log" --bandwidth 8 "$name" "$LSM_DST_ADDR"
     e2e_wait_log "$log" "RAM is not converging after [0-9]* rounds: .* against .*--downtime 300.*; more --bandwidth"
-    kill -INT "$(e2e_migrate_pid "$name")"
-    local rc=0
-    e2e_migrate_wait "$log" || rc=$?
-    ((rc == 1))
-    e2e_check_rolled_back "$name" 1
+    interrupted_then_rolled_back "$log"
 }
