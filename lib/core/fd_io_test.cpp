@@ -116,8 +116,10 @@ TEST(WidenPipe, a_pipe_grows_and_anything_else_is_left_alone) {
   widen_pipe(w.get());
   EXPECT_EQ(::fcntl(r.get(), F_GETPIPE_SZ), 1 << 20);
   auto [a, b] = socket_pair();
-  widen_pipe(a.get());
+  EXPECT_NO_THROW(widen_pipe(a.get()));
   write_all(a.get(), "still works", "socket");
+  FdReader in(b.get(), "socket");
+  EXPECT_EQ(in.read_exact(11, Deadline::never()), "still works");
 }
 
 }  // namespace
