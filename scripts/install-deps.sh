@@ -16,9 +16,8 @@ packages=(
     debootstrap e2fsprogs socat
     # make bench: each tool's peak RSS (GNU time's %M).
     time
-    # The fault matrix: a copy-on-write destination filesystem that fills up
-    # (mkfs.btrfs, mount -o loop).
-    btrfs-progs mount
+    # The fault matrix: a destination filesystem that fills up (mount).
+    mount
     # Tests that build or check JSON messages.
     jq
     # The man pages: pod2man and podchecker (perl); tests/man.bats renders
