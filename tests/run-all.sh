@@ -36,7 +36,7 @@ while IFS= read -r f; do bats_files+=("$f"); done < <(
 
 for file in "${bats_files[@]}"; do
     echo "== ${file#"$root"/}"
-    bats --formatter tap "$file" 2>&1 | tee "$log" || true
+    bats --print-output-on-failure --formatter tap "$file" 2>&1 | tee "$log" || true
     p="$(grep -cE '^ok [0-9]+' "$log" || true)"
     s="$(grep -cE '^ok [0-9]+ .*# skip' "$log" || true)"
     x="$(grep -cE '^not ok [0-9]+' "$log" || true)"
