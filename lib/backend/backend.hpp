@@ -49,6 +49,10 @@ struct DescribeRequest {
 struct Description {
   json::Document config{rapidjson::kObjectType};  // vm.config, with "running"
   std::vector<proto::Disk> disks;
+  // Hazards of moving this VM that do not stop it, for the operator to read
+  // before anything starts: a dry run prints them (lsm-migrate.sh makes one
+  // first).
+  std::vector<std::string> warnings;
 };
 
 // The source's device model, where the disk mirrors run.

@@ -36,6 +36,8 @@ void describe(const DescribeOptions& o, int out_fd) {
   }
   const backend::SourceOps& src = o.backends(o.backend).source;
   backend::Description d = src.describe(vm, o.request);
+  if (o.dry_run)
+    for (const auto& w : d.warnings) log::notice("warning: " + w);
   if (!o.dry_run) vm::refuse_if_in_progress(vm.run_dir, vm.name);
   bool copies = false;
   for (const auto& disk : d.disks) copies = copies || !disk.shared;

@@ -23,6 +23,7 @@
 #include "qemu/migration.hpp"
 #include "qemu/pause_budget.hpp"
 #include "qemu/ram_figures.hpp"
+#include "qemu/tcg_dirty_hazard.hpp"
 #include "vm/names.hpp"
 
 namespace lsm::qemu {
@@ -272,6 +273,10 @@ backend::Description describe(const VmRef& vm, const backend::DescribeRequest& r
   json::add(d.config, "running", running, a);
   json::add(d.config, "memory", guest_memory(qmp), a);
   json::add(d.config, "qemu_version", qmp.qemu_version(), a);
+  TcgFacts tcg{qmp.qemu_version(), json::bool_at(qmp.execute("query-kvm"), "enabled", "query-kvm"),
+               json::u64_at(qmp.execute("query-memory-size-summary"), "base-memory",
+                            "query-memory-size-summary")};
+  if (auto w = tcg_dirty_hazard(vm.name, tcg)) d.warnings.push_back(*w);
   return d;
 }
 
