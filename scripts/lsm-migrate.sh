@@ -162,7 +162,9 @@ rrdir=(--run-dir "$remote_run_dir")
 # refused with the fix when a symlink, another user's or writable by others.
 private_dir() {
     local d="$1" why="" fix=""
-    [[ -e "$d" || -L "$d" ]] || mkdir -m 700 "$d"
+    # Another lsm-migrate.sh (another domain) may make it first: an mkdir
+    # that fails on what now exists is checked below like any other.
+    mkdir -m 700 "$d" 2>/dev/null || [[ -e "$d" || -L "$d" ]] || mkdir -m 700 "$d"
     if [[ -L "$d" || ! -d "$d" ]]; then
         why="is not a directory (a symbolic link?)" fix="replace it with a directory"
     elif [[ ! -O "$d" ]]; then

@@ -73,6 +73,21 @@ teardown() { cleanup_run; }
     [[ -z "$(ls -A "$T/run")" ]]
 }
 
+@test "lsm-migrate.sh runs for several domains started together all make their way past a new run directory" {
+    make_scratch T
+    local i pids=()
+    for i in 1 2 3 4 5 6 7 8; do
+        lsm-migrate.sh -s '' --run-dir "$T/run" "vm$i" true 2>"$T/err$i" &
+        pids+=("$!")
+    done
+    for i in 1 2 3 4 5 6 7 8; do
+        ! wait "${pids[i - 1]}"
+        # Each fails on its unknown domain, past the run directory.
+        grep -q "unknown domain 'vm$i'" "$T/err$i" || { cat "$T/err$i"; false; }
+    done
+    [[ "$(stat -c %a "$T/run/lsm")" == 700 ]]
+}
+
 @test "a symlinked run directory is refused, and nothing is made where it points" {
     make_scratch T
     mkdir -m 700 "$T/run" "$T/elsewhere"
