@@ -87,6 +87,10 @@ struct DiskHooks {
   // With the guest paused, before any device state leaves: the disks'
   // consistent point. Returns the disk bytes copied.
   std::function<std::uint64_t(qmp::Client&)> finish;
+  // Once the device state is out too: removes what the finished mirrors
+  // leave (their jobs and NBD nodes), while the destination loads the
+  // state rather than before it is sent.
+  std::function<void(qmp::Client&)> release;
 };
 
 struct RamSent {

@@ -150,6 +150,11 @@ void check_events(qmp::Client& qmp, const Disks& disks) {
   }
 }
 
+bool wait_ready_event(qmp::Client& qmp, std::chrono::milliseconds timeout) {
+  auto mine = [](const qmp::Event& e) { return has_prefix(job_of_event(e), kJobPrefix); };
+  return qmp.next_event("BLOCK_JOB_READY", timeout, mine).has_value();
+}
+
 std::uint64_t finish_all(qmp::Client& qmp, const Disks& disks, Deadline deadline) {
   // The guest is paused: whatever is listed now is what the destination
   // gets, so every expected disk must still be mirroring, in sync.
@@ -188,11 +193,15 @@ std::uint64_t finish_all(qmp::Client& qmp, const Disks& disks, Deadline deadline
       if (qmp.next_event("BLOCK_JOB_ERROR", 0ms, is_job))
         throw Error(describe_job(disks, j.id) + " hit an I/O error while finishing");
     }
-    dismiss(qmp, j.id);
   }
-  remove_nodes(qmp);
   log::info("mirrors finished: " + std::to_string(jobs.size()) + " disk(s) consistent");
   return bytes;
+}
+
+void release_all(qmp::Client& qmp) {
+  for (const auto& j : list(qmp))
+    if (j.status == "concluded") dismiss(qmp, j.id);
+  remove_nodes(qmp);
 }
 
 void abort_all(qmp::Client& qmp) {

@@ -3,6 +3,7 @@
 // tool (or a rollback after a crash) can find them through QMP alone.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -54,11 +55,17 @@ void set_speed(qmp::Client& qmp, const std::string& job, std::uint64_t speed);
 // Throws naming the disk if a BLOCK_JOB_ERROR or a premature end was seen.
 void check_events(qmp::Client& qmp, const Disks& disks);
 
+// Waits up to timeout for one of lsm's jobs to turn READY; true if one did.
+bool wait_ready_event(qmp::Client& qmp, std::chrono::milliseconds timeout);
+
 // The consistent point: with the guest paused, checks that every disk's job
 // is still READY, lets each copy what is left and end within deadline
-// (block-job-cancel after READY never pivots the source), then removes the
-// jobs and NBD nodes. Returns the bytes the jobs copied.
+// (block-job-cancel after READY never pivots the source). Returns the bytes
+// the jobs copied.
 std::uint64_t finish_all(qmp::Client& qmp, const Disks& disks, Deadline deadline);
+
+// After finish_all: dismisses the concluded jobs and removes the NBD nodes.
+void release_all(qmp::Client& qmp);
 
 // Abandons every lsm job and NBD node (force-cancel); used on rollback.
 void abort_all(qmp::Client& qmp);

@@ -33,6 +33,9 @@ backend::DiskHooks disk_hooks(const std::vector<std::string>& mirrors,
             return with_context("finishing disk mirrors with the guest paused", [&] {
               return mirror::finish_all(qmp, mirrors, Deadline::in(milliseconds(max_pause_ms)));
             });
+          },
+          [](qmp::Client& qmp) {
+            with_context("releasing the finished disk mirrors", [&] { mirror::release_all(qmp); });
           }};
 }
 

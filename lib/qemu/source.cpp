@@ -232,6 +232,7 @@ class QemuRamSender : public backend::RamSender {
         json::add(args, "state", "pre-switchover", args.GetAllocator());
         qmp_.execute("migrate-continue", &args);
       } else if (st == "completed") {
+        if (disks.release) disks.release(qmp_);
         break;
       } else if (st == "failed" || st == "cancelled") {
         throw Error("RAM migration " + st + ": " + migration_error(qmp_) +

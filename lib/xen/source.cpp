@@ -59,7 +59,14 @@ class XenRamSender : public backend::RamSender {
   }
 
   backend::RamSent send(int out_fd, const backend::DiskHooks& disks) override {
-    options_.finish_disks = disks.finish;
+    // Xen's device model keeps no migration of its own going after this,
+    // so the mirrors are released as soon as they are finished.
+    if (disks.finish)
+      options_.finish_disks = [disks](qmp::Client& qmp) {
+        std::uint64_t bytes = disks.finish(qmp);
+        if (disks.release) disks.release(qmp);
+        return bytes;
+      };
     options_.check_disks = disks.check;
     auto r = save_domain(x_, info_, out_fd, options_);
     // As xl does: the source copy gives up its name before the destination
