@@ -16,9 +16,14 @@ std::uint64_t PauseBudget::ahead_ms(const PauseFigures& f) const {
 
 std::uint64_t PauseBudget::limit_ms(const PauseFigures& f) const {
   if (f.link_rate == 0) return downtime_ms_;
-  std::uint64_t floor = std::max<std::uint64_t>(downtime_ms_ / 10, 1);
+  std::uint64_t floor = floor_ms();
   std::uint64_t ahead = ahead_ms(f);
   return ahead + floor >= downtime_ms_ ? floor : downtime_ms_ - ahead;
+}
+
+std::uint64_t PauseBudget::next_aim_ms(const PauseFigures& f) {
+  aim_ms_ = std::min(aim_ms_ * 2, downtime_ms_);
+  return std::min(aim_ms_, limit_ms(f));
 }
 
 std::optional<std::string> PauseBudget::over(const PauseFigures& f) {

@@ -35,14 +35,27 @@ class PauseBudget {
   // rate is known.
   std::uint64_t limit_ms(const PauseFigures& f) const;
 
+  // What QEMU is given at the start: the floor. QEMU switches over as soon
+  // as what is left fits its limit, however much less a few more rounds
+  // would leave; a guest that converges easily gets those rounds, and a
+  // shorter pause for them.
+  std::uint64_t first_aim_ms() const { return floor_ms(); }
+
+  // At each look while the guest runs: the limit QEMU gets now, the aim
+  // (doubled at each look, so a guest that does not converge low gets the
+  // whole budget within a few looks) but never more than limit_ms.
+  std::uint64_t next_aim_ms(const PauseFigures& f);
+
   // Once, the first time the bytes ahead alone need more than --downtime:
   // what the operator is told, with the figures and what would help.
   std::optional<std::string> over(const PauseFigures& f);
 
  private:
   static std::uint64_t in_flight(const PauseFigures& f);
+  std::uint64_t floor_ms() const { return downtime_ms_ / 10 > 0 ? downtime_ms_ / 10 : 1; }
   std::uint64_t ahead_ms(const PauseFigures& f) const;
   std::uint64_t downtime_ms_;
+  std::uint64_t aim_ms_ = first_aim_ms();
   bool said_ = false;
 };
 

@@ -52,5 +52,31 @@ TEST(PauseBudget, nothing_to_say_while_the_bytes_ahead_fit) {
   EXPECT_FALSE(b.over({.queued = kMiB, .disk_behind = kMiB, .link_rate = 0}));
 }
 
+TEST(PauseBudget, qemu_aims_at_a_tenth_first_and_doubles_at_each_look_up_to_the_downtime) {
+  PauseBudget b(300);
+  EXPECT_EQ(b.first_aim_ms(), 30u);
+  PauseFigures fast{.queued = 0, .disk_behind = 0, .link_rate = 600 * kMiB};
+  EXPECT_EQ(b.next_aim_ms(fast), 60u);
+  EXPECT_EQ(b.next_aim_ms(fast), 120u);
+  EXPECT_EQ(b.next_aim_ms(fast), 240u);
+  EXPECT_EQ(b.next_aim_ms(fast), 300u);
+  EXPECT_EQ(b.next_aim_ms(fast), 300u);
+}
+
+TEST(PauseBudget, the_aim_never_passes_what_the_bytes_ahead_leave) {
+  PauseBudget b(300);
+  PauseFigures slow{.queued = kMiB, .disk_behind = kMiB, .link_rate = 25 * kMiB};
+  EXPECT_EQ(b.next_aim_ms(slow), 60u);
+  EXPECT_EQ(b.next_aim_ms(slow), 120u);
+  EXPECT_EQ(b.next_aim_ms(slow), 140u);
+  EXPECT_EQ(b.next_aim_ms(slow), 140u);
+}
+
+TEST(PauseBudget, a_downtime_under_ten_ms_still_gives_qemu_one) {
+  PauseBudget b(5);
+  EXPECT_EQ(b.first_aim_ms(), 1u);
+  EXPECT_EQ(b.next_aim_ms({.queued = 0, .disk_behind = 0, .link_rate = kMiB}), 2u);
+}
+
 }  // namespace
 }  // namespace lsm::qemu

@@ -141,11 +141,13 @@ class QemuRamSender : public backend::RamSender {
       : qmp_(connect_source(vm)),
         json_(limits.json),
         downtime_ms_(limits.downtime_ms),
+        budget_(limits.downtime_ms),
+        limit_ms_(budget_.first_aim_ms()),
         max_pause_ms_(limits.max_pause_ms) {
     enable_capabilities(qmp_, {"pause-before-switchover", "events"});
     json::Document args(rapidjson::kObjectType);
     auto& a = args.GetAllocator();
-    json::add(args, "downtime-limit", limits.downtime_ms, a);
+    json::add(args, "downtime-limit", limit_ms_, a);
     json::add(args, "max-bandwidth", limits.bandwidth ? limits.bandwidth : kUnlimited, a);
     qmp_.execute("migrate-set-parameters", &args);
   }
@@ -176,26 +178,29 @@ class QemuRamSender : public backend::RamSender {
 
  private:
   // QEMU's share of the pause, again at each look while the guest runs: the
-  // link rate and what is ahead of QEMU change as the migration goes.
-  void plan_pause(PauseBudget& budget, ConvergenceWatch& convergence, const PauseFigures& f) {
-    if (auto msg = budget.over(f)) log::notice(*msg);
-    std::uint64_t limit = budget.limit_ms(f);
+  // link rate and what is ahead of QEMU change as the migration goes, and
+  // the aim rises towards the budget (PauseBudget::next_aim_ms).
+  void plan_pause(ConvergenceWatch& convergence, const PauseFigures& f) {
+    if (auto msg = budget_.over(f)) log::notice(*msg);
+    std::uint64_t budget = budget_.limit_ms(f);
+    // Convergence is judged against what QEMU may take in the end.
+    convergence.set_limit(budget);
+    std::uint64_t limit = budget_.next_aim_ms(f);
     std::uint64_t step = std::max<std::uint64_t>(5, downtime_ms_ / 20);
     if (limit + step > limit_ms_ && limit < limit_ms_ + step) return;
     set_downtime_limit(qmp_, limit);
-    log::debug("QEMU may take " + std::to_string(limit) + " ms of --downtime " +
-               std::to_string(downtime_ms_) + ": " + std::to_string(f.queued) +
-               " bytes in our pipe (then ssh's window) and " + std::to_string(f.disk_behind) +
-               " the mirrors are behind, at " + std::to_string(f.link_rate) + " bytes/s");
+    log::debug("QEMU may take " + std::to_string(limit) + " ms now, of its " +
+               std::to_string(budget) + " ms of --downtime " + std::to_string(downtime_ms_) +
+               ": " + std::to_string(f.queued) + " bytes in our pipe (then ssh's window) and " +
+               std::to_string(f.disk_behind) + " the mirrors are behind, at " +
+               std::to_string(f.link_rate) + " bytes/s");
     limit_ms_ = limit;
-    convergence.set_limit(limit);
   }
 
   // Follows the migration to its end, finishing the disks at the switchover.
   backend::RamSent follow(Pump& pump, const backend::DiskHooks& disks, int out_fd) {
     proto::Progress progress("ram", json_);
     ConvergenceWatch convergence(downtime_ms_);
-    PauseBudget budget(downtime_ms_);
     backend::RamSent sent;
     std::optional<Deadline> pause_ends;
     auto note_stop = [&] {
@@ -215,7 +220,7 @@ class QemuRamSender : public backend::RamSender {
         if (disks.check && !pause_ends) behind = disks.check(qmp_);
         auto info = qmp_.execute("query-migrate");
         auto ram = ram_figures(info);
-        if (ram && !pause_ends) plan_pause(budget, convergence, {queued(out_fd), behind, ram->link_rate});
+        if (ram && !pause_ends) plan_pause(convergence, {queued(out_fd), behind, ram->link_rate});
         if (auto stuck = convergence.feed(info)) log::notice(*stuck);
         if (ram) report(*ram, progress);
         continue;
@@ -248,7 +253,8 @@ class QemuRamSender : public backend::RamSender {
   qmp::Client qmp_;
   bool json_;
   std::uint64_t downtime_ms_;
-  std::uint64_t limit_ms_ = downtime_ms_;  // QEMU's downtime-limit as last set
+  PauseBudget budget_;
+  std::uint64_t limit_ms_;  // QEMU's downtime-limit as last set
   std::uint64_t max_pause_ms_;
 };
 
