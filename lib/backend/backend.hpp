@@ -61,6 +61,9 @@ class DeviceModel {
   virtual ~DeviceModel() = default;
   // Runs fn on a QMP connection to it.
   virtual void with_qmp(const std::function<void(qmp::Client&)>& fn) = 0;
+  // Whether that connection is lsm's for as long as this object lives, so
+  // that waiting on it for events keeps no one else from the monitor.
+  virtual bool connection_is_ours() const = 0;
   // The block node of the disk called key in the "vm" message.
   virtual std::string node_of(qmp::Client& qmp, const std::string& key) = 0;
   // Whether the guest runs now (a rollback restores exactly that).

@@ -1,6 +1,7 @@
 #include "mirror/driver.hpp"
 
 #include <chrono>
+#include <thread>
 
 #include "core/log.hpp"
 #include "proto/progress.hpp"
@@ -104,8 +105,9 @@ void run_until_ready(const QmpUse& with_qmp, const std::vector<MirrorTarget>& ta
         all_ready = poll_jobs(qmp, disks, o.bandwidth, speeds, progress, started, warned);
         // A job turning READY ends the wait at once: the last one ends
         // phase 2 then, not at the next look (up to 200 ms later).
-        if (!all_ready) wait_ready_event(qmp, 200ms);
+        if (!all_ready && o.wait_on_events) wait_ready_event(qmp, 200ms);
       });
+      if (!all_ready && !o.wait_on_events) std::this_thread::sleep_for(200ms);
     }
   } catch (...) {
     try {

@@ -25,6 +25,10 @@ struct RunOptions {
   std::uint64_t bandwidth = 0;  // bytes/s for all disks together; 0: unlimited
   bool write_blocking = false;
   bool json = false;  // progress as JSON lines
+  // Between looks, wait on the connection for a job to turn READY rather
+  // than sleep: only where the connection is lsm's alone, as it blocks
+  // every other client of the monitor meanwhile.
+  bool wait_on_events = false;
 };
 
 // Starts every mirror and returns once all are READY; on failure removes

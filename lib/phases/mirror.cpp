@@ -68,7 +68,7 @@ void mirror_disks(const MirrorOptions& o, int in_fd) {
   for (const auto& t : targets) record->mirrors.push_back(t.key);
   vm::save_source_state(vm.run_dir, vm.name, *record);
   mirror::run_until_ready([&](const auto& fn) { dm->with_qmp(fn); }, targets,
-                          {o.bandwidth, o.write_blocking, o.json});
+                          {o.bandwidth, o.write_blocking, o.json, dm->connection_is_ours()});
 }
 
 }  // namespace lsm::phases

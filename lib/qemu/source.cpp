@@ -89,6 +89,7 @@ class QemuDeviceModel : public backend::DeviceModel {
     return node_for_key(qmp, key);
   }
   bool guest_running() override { return qemu::guest_running(qmp_); }
+  bool connection_is_ours() const override { return true; }
 
  private:
   qmp::Client qmp_;

@@ -31,6 +31,7 @@ class ScriptedDeviceModel : public backend::DeviceModel {
   }
   std::string node_of(qmp::Client&, const std::string& key) override { return key; }
   bool guest_running() override { return true; }
+  bool connection_is_ours() const override { return true; }
 
  private:
   ScriptedBackend& be_;

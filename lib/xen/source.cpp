@@ -43,6 +43,8 @@ class XenDeviceModel : public backend::DeviceModel {
     return mirror::node_for_file(qmp, f->second);
   }
   bool guest_running() override { return !info_.paused && !info_.suspended; }
+  // libxl's own socket, taken for one call at a time (xen/dm_qmp.hpp).
+  bool connection_is_ours() const override { return false; }
 
  private:
   Libxl x_;
