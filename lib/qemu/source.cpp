@@ -45,10 +45,10 @@ qmp::Client connect_source(const VmRef& vm) {
   return qmp::Client::connect(sock);
 }
 
-// The guest's RAM in bytes, hotplugged memory included: how much phase 3
-// has to move, which a progress view counts in its ETA from the start.
-std::uint64_t guest_memory(qmp::Client& qmp) {
-  auto sizes = qmp.execute("query-memory-size-summary");
+// The guest's RAM in bytes (a query-memory-size-summary reply), hotplugged
+// memory included: how much phase 3 has to move, which a progress view
+// counts in its ETA from the start.
+std::uint64_t guest_memory(const json::Value& sizes) {
   const json::Value* plugged = json::find(sizes, "plugged-memory");
   return json::u64_at(sizes, "base-memory", "query-memory-size-summary") +
          (plugged && plugged->IsUint64() ? plugged->GetUint64() : 0);
@@ -279,11 +279,12 @@ backend::Description describe(const VmRef& vm, const backend::DescribeRequest& r
   json::add(d.config, "argv", std::move(args), a);
   json::add(d.config, "qmp", vm::qmp_socket(vm.run_dir, vm.name), a);
   json::add(d.config, "running", running, a);
-  json::add(d.config, "memory", guest_memory(qmp), a);
+  auto sizes = qmp.execute("query-memory-size-summary");
+  json::add(d.config, "memory", guest_memory(sizes), a);
   json::add(d.config, "qemu_version", qmp.qemu_version(), a);
-  TcgFacts tcg{qmp.qemu_version(), json::bool_at(qmp.execute("query-kvm"), "enabled", "query-kvm"),
-               json::u64_at(qmp.execute("query-memory-size-summary"), "base-memory",
-                            "query-memory-size-summary")};
+  TcgFacts tcg{.qemu_version = qmp.qemu_version(),
+               .kvm = json::bool_at(qmp.execute("query-kvm"), "enabled", "query-kvm"),
+               .ram_bytes = json::u64_at(sizes, "base-memory", "query-memory-size-summary")};
   if (auto w = tcg_dirty_hazard(vm.name, tcg)) d.warnings.push_back(*w);
   return d;
 }
