@@ -195,6 +195,28 @@ interrupted_then_rolled_back() {
     interrupted_then_rolled_back "$log"
 }
 
+@test "QEMU's downtime limit starts at a tenth of --downtime and doubles at each look towards it" {
+    # RAM that never converges at 4 MiB/s (half of --bandwidth 8), and a
+    # disk writer light enough that its mirror keeps up, so the budget
+    # stays near --downtime and the steps show.
+    export LSM_GUEST_BLOCKS=16
+    local log="$LSM_T/$name.log" limits qemu_limit
+    LSM_GUEST_APPEND="lsm.sleep=100 lsm.mem=16 lsm.memdirty=1" e2e_guest "$name" 128 raw:32M
+    wait_until 60 grep -q "filled 16 MiB of memory, rewriting it" "$(guest_console_log "$name" "$LSM_SRC_RUN")"
+    e2e_migrate_bg "$log" -vv --bandwidth 8 --downtime 400 "$name" "$LSM_DST_ADDR"
+    e2e_wait_log "$log" "QEMU may take [23][0-9][0-9] ms now"
+    # Each limit within its budget, and at most twice the one before,
+    # from the 40 ms it starts at.
+    limits="$(sed -n 's/.*QEMU may take \([0-9]*\) ms now, of its \([0-9]*\) ms of --downtime 400.*/\1 \2/p' "$log")"
+    awk 'BEGIN { prev = 40 } { if ($1 > $2 || $1 > 2 * prev) exit 1; prev = $1 }' <<<"$limits" ||
+        { echo "limits and budgets: $limits" >&2; false; }
+    # QEMU holds one of the limits lsm logged.
+    qemu_limit="$(guest_qmp "$name" "$LSM_SRC_RUN" '{"execute":"query-migrate-parameters"}' |
+        sed -n 's/.*"downtime-limit": \([0-9]*\).*/\1/p')"
+    grep -q "QEMU may take $qemu_limit ms now" "$log"
+    interrupted_then_rolled_back "$log"
+}
+
 @test "RAM that cannot converge is said while it streams; SIGINT then leaves the guest on the source" {
     local log="$LSM_T/$name.log"
     LSM_GUEST_APPEND="lsm.mem=16 lsm.memdirty=1" e2e_guest "$name" 128 raw:32M
