@@ -91,7 +91,7 @@ guest_start() {
     qmp="$(guest_qmp_socket "$name" "$rundir")"
     pidfile="$(guest_pidfile "$name" "$rundir")"
 
-    # MEM_MB and 8 KiB: QEMU before 9.0 loses a TCG guest's RAM writes in a
+    # MEM MiB and 8 KiB: QEMU before 9.0 loses a TCG guest's RAM writes in a
     # migration when the RAM is a multiple of 256 KiB (lsm warns of it; see
     # lib/qemu/tcg_dirty_hazard.hpp); a size off that grain takes QEMU's
     # page-by-page sync, which is right. A size with its unit goes as is.

@@ -2,10 +2,10 @@
 # Reproducer, not part of make check: the guest crash after a slow live
 # migration is QEMU's (7.2, TCG), not lsm's. A plain QEMU-to-QEMU migration
 # of the lsm test guest, same TCG guest and shared disk, no lsm at all, with
-# the RAM held to MIB MiB/s (default 2): with MEM=256M (the default) the guest panicked on
-# the destination in 8 of 8 runs here (NULL dereference in
-# blk_mq_complete_request_remote, a page fault in __run_timers, the idle
-# task killed). The cause is QEMU's, fixed in 9.0 by commit 03bfc2188f: the
+# the RAM held to MIB MiB/s (default 2): with MEM=256M (the default) the
+# guest panicked on the destination in 8 of 8 runs here (NULL dereference
+# in blk_mq_complete_request_remote, a page fault in __run_timers). The
+# cause is QEMU's, fixed in 9.0 by commit 03bfc2188f: the
 # dirty bitmap sync of a RAM block that is a multiple of 256 KiB clears the
 # bits without resetting the vCPUs' TLBs, so stores through older TLB
 # entries are never sent again. With MEM=262152k (256 MiB and 8 KiB), which
