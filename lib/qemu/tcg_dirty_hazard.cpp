@@ -23,8 +23,8 @@ bool before_9_0(const std::string& version) {
 std::optional<std::string> tcg_dirty_hazard(const std::string& vm, const TcgFacts& facts) {
   if (facts.kvm || !before_9_0(facts.qemu_version)) return std::nullopt;
   if (facts.ram_bytes % kBitmapWordBytes != 0) return std::nullopt;
-  return "QEMU " + (facts.qemu_version.empty() ? std::string("(version unknown)") : facts.qemu_version) +
-         " runs " + vm +
+  std::string version = facts.qemu_version.empty() ? "(version unknown)" : facts.qemu_version;
+  return "QEMU " + version + " runs " + vm +
          " without KVM (TCG), and before QEMU 9.0 a TCG guest's writes to its RAM can be lost "
          "in a live migration (QEMU commit 03bfc2188f): the guest may crash or write out "
          "stale data on the destination. Use KVM or QEMU 9.0 or later, or give the guest a "

@@ -15,8 +15,8 @@
 namespace lsm::qemu {
 
 struct TcgFacts {
-  std::string qemu_version;   // "7.2.22", as the QMP greeting says it
-  bool kvm = false;           // query-kvm "enabled"
+  std::string qemu_version;     // "7.2.22", as the QMP greeting says it
+  bool kvm = false;             // query-kvm "enabled"
   std::uint64_t ram_bytes = 0;  // base-memory
 };
 
