@@ -82,7 +82,7 @@ std::optional<std::size_t> FdReader::read_into(char* p, std::size_t n) {
   }
 }
 
-bool FdReader::fill(Deadline deadline) {
+bool FdReader::fill(Deadline deadline, std::size_t want) {
   // Consumed bytes go once they are half the buffer: a stream read in
   // pieces smaller than what each read() brings must not grow it forever,
   // and moving the rest costs no more than the reads that brought it.
@@ -90,11 +90,12 @@ bool FdReader::fill(Deadline deadline) {
     buf_.erase(0, pos_);
     pos_ = 0;
   }
-  char chunk[65536];
+  char chunk[kChunk];
+  std::size_t ask = read_ahead_ ? kChunk : std::min(want, kChunk);
   std::optional<std::size_t> n;
   while (!n) {
     wait_readable(deadline);
-    n = read_into(chunk, sizeof chunk);
+    n = read_into(chunk, ask);
   }
   if (*n == 0) return false;
   buf_.append(chunk, *n);
@@ -148,7 +149,7 @@ std::string FdReader::read_exact(std::size_t n, Deadline deadline) {
     return out;
   }
   while (buf_.size() - pos_ < n) {
-    if (!fill(deadline))
+    if (!fill(deadline, n - (buf_.size() - pos_)))
       throw Error(what_ + ": stream ended after " +
                   std::to_string(buf_.size() - pos_) + " of " +
                   std::to_string(n) + " expected bytes");
@@ -168,6 +169,48 @@ std::string FdReader::read_some(std::size_t max, Deadline deadline) {
   std::string out = buf_.substr(pos_, n);
   pos_ += n;
   return out;
+}
+
+void FdReader::pass(std::size_t n, int out_fd, const std::string& out_what, Deadline deadline) {
+  std::size_t held = std::min(n, buf_.size() - pos_);
+  write_all(out_fd, std::string_view(buf_).substr(pos_, held), out_what);
+  pos_ += held;
+  n -= held;
+  if (n > 0 && !splice_to(n, out_fd, out_what, deadline)) copy_to(n, out_fd, out_what, deadline);
+}
+
+bool FdReader::splice_to(std::size_t n, int out_fd, const std::string& out_what,
+                         Deadline deadline) {
+  std::size_t moved = 0;
+  while (moved < n) {
+    wait_readable(deadline);
+    ssize_t r = ::splice(fd_, nullptr, out_fd, nullptr, n - moved, SPLICE_F_MOVE | SPLICE_F_MORE);
+    if (r < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    // EINVAL before any byte: neither descriptor is a pipe, or one side
+    // cannot splice; the caller copies instead.
+    if (r < 0 && errno == EINVAL && moved == 0) return false;
+    if (r < 0) throw SystemError("moving bytes from " + what_ + " to " + out_what, errno);
+    if (r == 0)
+      throw Error(what_ + ": stream ended after " + std::to_string(moved) + " of " +
+                  std::to_string(n) + " expected bytes");
+    moved += static_cast<std::size_t>(r);
+  }
+  return true;
+}
+
+void FdReader::copy_to(std::size_t n, int out_fd, const std::string& out_what, Deadline deadline) {
+  std::string chunk(std::min(n, kChunk), '\0');
+  std::size_t moved = 0;
+  while (moved < n) {
+    wait_readable(deadline);
+    std::optional<std::size_t> r = read_into(chunk.data(), std::min(n - moved, chunk.size()));
+    if (!r) continue;
+    if (*r == 0)
+      throw Error(what_ + ": stream ended after " + std::to_string(moved) + " of " +
+                  std::to_string(n) + " expected bytes");
+    write_all(out_fd, std::string_view(chunk.data(), *r), out_what);
+    moved += *r;
+  }
 }
 
 }  // namespace lsm

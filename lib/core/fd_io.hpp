@@ -58,6 +58,17 @@ class FdReader : public ByteReader {
   // Up to max bytes, at least one; empty string on end of stream.
   std::string read_some(std::size_t max, Deadline deadline);
 
+  // Moves the next n bytes to out_fd, those already buffered first, the
+  // rest spliced by the kernel where it can (a pipe on either side) so bulk
+  // bytes are not copied through this process. Throws if the stream ends
+  // first.
+  void pass(std::size_t n, int out_fd, const std::string& out_what, Deadline deadline);
+
+  // Off: an exact read takes only what it asks for, leaving what follows
+  // in the descriptor for pass() instead of copying it into the buffer.
+  // Lines are still read in chunks.
+  void set_read_ahead(bool on) { read_ahead_ = on; }
+
   // A peer silent for longer than ms fails any read, whatever its
   // deadline (0: no such limit), so a dead link cannot hold a reader
   // forever.
@@ -67,8 +78,15 @@ class FdReader : public ByteReader {
   std::size_t buffered() const { return buf_.size(); }
 
  private:
-  // Reads more into buf_; false on end of stream.
-  bool fill(Deadline deadline);
+  // Reads more into buf_, up to want bytes unless reading ahead; false on
+  // end of stream.
+  bool fill(Deadline deadline, std::size_t want = kChunk);
+  // Moves n bytes from fd_ to out_fd; false where the kernel cannot splice
+  // between them (nothing moved then).
+  bool splice_to(std::size_t n, int out_fd, const std::string& out_what, Deadline deadline);
+  void copy_to(std::size_t n, int out_fd, const std::string& out_what, Deadline deadline);
+
+  static constexpr std::size_t kChunk = 65536;
   // Waits until fd_ is readable; throws on timeout.
   void wait_readable(Deadline deadline);
   // Reads into p, n > 0: the count, 0 on end of stream, nullopt when a
@@ -80,6 +98,7 @@ class FdReader : public ByteReader {
   std::string buf_;
   std::size_t pos_ = 0;
   int idle_ms_ = 0;
+  bool read_ahead_ = true;
 };
 
 }  // namespace lsm

@@ -92,6 +92,97 @@ TEST(FdReader, a_large_exact_read_cut_short_says_how_much_came) {
   writer.join();
 }
 
+// Whatever reaches the other end of a socket, until it closes.
+std::string drain(int fd) {
+  FdReader in(fd, "socket");
+  std::string out;
+  for (std::string s; !(s = in.read_some(1 << 20, Deadline::never())).empty();) out += s;
+  return out;
+}
+
+std::string patterned(std::size_t n) {
+  std::string s(n, '\0');
+  for (std::size_t i = 0; i < n; ++i) s[i] = static_cast<char>(i * 13 + i / 4096);
+  return s;
+}
+
+// From a pipe, as ssh feeds the receiver: the bytes a line read buffered
+// go first, the rest is spliced, and reading resumes right after them.
+TEST(FdReader, pass_moves_what_is_buffered_then_the_rest_in_order) {
+  int p[2];
+  ASSERT_EQ(::pipe(p), 0);
+  UniqueFd r(p[0]), w(p[1]);
+  auto [out_r, out_w] = socket_pair();
+  std::string big = patterned(3 << 20);
+  std::thread writer([fd = w.get(), &big] {
+    write_all(fd, "hello\n", "pipe");
+    for (std::size_t at = 0; at < big.size(); at += 10000)
+      write_all(fd, std::string_view(big).substr(at, 10000), "pipe");
+    write_all(fd, "tail", "pipe");
+  });
+  std::string got;
+  std::thread reader([fd = out_r.get(), &got] { got = drain(fd); });
+  FdReader in(r.get(), "pipe");
+  EXPECT_EQ(in.read_line(100, Deadline::never()), "hello");
+  in.pass(big.size(), out_w.get(), "socket", Deadline::never());
+  out_w.reset();
+  EXPECT_EQ(in.read_exact(4, Deadline::never()), "tail");
+  writer.join();
+  reader.join();
+  EXPECT_TRUE(got == big);
+}
+
+// Socket to socket the kernel cannot splice: the bytes are copied instead.
+TEST(FdReader, pass_copies_where_neither_end_is_a_pipe) {
+  auto [in_r, in_w] = socket_pair();
+  auto [out_r, out_w] = socket_pair();
+  std::string big = patterned(1 << 20);
+  std::thread writer([fd = in_w.get(), &big] { write_all(fd, big, "socket"); });
+  std::string got;
+  std::thread reader([fd = out_r.get(), &got] { got = drain(fd); });
+  FdReader in(in_r.get(), "socket");
+  in.pass(big.size(), out_w.get(), "socket", Deadline::never());
+  out_w.reset();
+  writer.join();
+  reader.join();
+  EXPECT_TRUE(got == big);
+}
+
+TEST(FdReader, pass_cut_short_says_how_much_came) {
+  int p[2];
+  ASSERT_EQ(::pipe(p), 0);
+  UniqueFd r(p[0]), w(p[1]);
+  auto [out_r, out_w] = socket_pair();
+  std::thread writer([&w] {
+    write_all(w.get(), std::string(50000, 'x'), "pipe");
+    w.reset();
+  });
+  std::thread reader([fd = out_r.get()] { drain(fd); });
+  FdReader in(r.get(), "the peer");
+  try {
+    in.pass(1 << 20, out_w.get(), "socket", Deadline::never());
+    ADD_FAILURE() << "pass returned";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "the peer: stream ended after 50000 of 1048576 expected bytes");
+  }
+  out_w.reset();
+  writer.join();
+  reader.join();
+}
+
+TEST(FdReader, without_read_ahead_an_exact_read_leaves_what_follows_unread) {
+  int p[2];
+  ASSERT_EQ(::pipe(p), 0);
+  UniqueFd r(p[0]), w(p[1]);
+  write_all(w.get(), "0123456789abcdef and the rest", "pipe");
+  FdReader in(r.get(), "pipe");
+  in.set_read_ahead(false);
+  EXPECT_EQ(in.read_exact(16, Deadline::never()), "0123456789abcdef");
+  char rest[64];
+  ASSERT_EQ(::read(r.get(), rest, sizeof rest), 13);
+  EXPECT_EQ(std::string_view(rest, 13), " and the rest");
+}
+
 // A head and body written together arrive whole and in order even when the
 // reader drains them slowly, so that writev returns short.
 TEST(WriteAll, head_and_body_survive_short_writes) {

@@ -1,6 +1,9 @@
 #include "proto/frame.hpp"
 
+#include <fcntl.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 
 namespace lsm::proto {
@@ -80,6 +83,22 @@ void FrameWriter::data(std::string_view bytes) {
   }
 }
 
+void FrameWriter::splice_data(int from, std::size_t n) {
+  std::string h = header(kFrameData, n);
+  write_all(fd_, h, what_);
+  for (std::size_t left = n; left > 0;) {
+    ssize_t r = ::splice(from, nullptr, fd_, nullptr, left, SPLICE_F_MOVE | SPLICE_F_MORE);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) throw SystemError("splicing a frame into " + what_, errno);
+    if (r == 0)
+      throw Error(what_ + ": the source of a frame ended " + std::to_string(left) +
+                  " bytes short of its header's " + std::to_string(n));
+    left -= static_cast<std::size_t>(r);
+  }
+  total_ += n;
+  wire_ += h.size() + n;
+}
+
 // One write for the whole chunk: pages of data between pages of zeros would
 // otherwise cost a few system calls each.
 void FrameWriter::sparse(std::string_view bytes) {
@@ -104,7 +123,7 @@ void FrameWriter::sparse(std::string_view bytes) {
 
 void FrameWriter::end() { flush(header(kFrameEnd, total_)); }
 
-std::optional<std::string> FrameReader::next(Deadline deadline) {
+std::optional<FrameReader::Header> FrameReader::next_header(Deadline deadline) {
   std::string h;
   try {
     h = in_.read_exact(16, deadline);
@@ -130,21 +149,54 @@ std::optional<std::string> FrameReader::next(Deadline deadline) {
   if (len == 0 || len > kMaxFrame)
     throw ProtocolError(what_ + ": frame length " + std::to_string(len) +
                         " out of range");
-  if (kind == kFrameZero) {
-    total_ += len;
-    return std::string(len, '\0');
-  }
+  return Header{kind, len};
+}
+
+ProtocolError FrameReader::truncated_inside() const {
+  return ProtocolError(what_ + ": stream truncated inside a frame after " +
+                       std::to_string(total_) + " bytes");
+}
+
+std::optional<std::string> FrameReader::next(Deadline deadline) {
+  std::optional<Header> h = next_header(deadline);
+  if (!h) return std::nullopt;
   std::string payload;
-  try {
-    payload = in_.read_exact(len, deadline);
-  } catch (const TimeoutError&) {
-    throw;
-  } catch (const Error&) {
-    throw ProtocolError(what_ + ": stream truncated inside a frame after " +
-                        std::to_string(total_) + " bytes");
+  if (h->kind == kFrameZero) {
+    payload.assign(h->len, '\0');
+  } else {
+    try {
+      payload = in_.read_exact(h->len, deadline);
+    } catch (const TimeoutError&) {
+      throw;
+    } catch (const Error&) {
+      throw truncated_inside();
+    }
   }
-  total_ += len;
+  total_ += h->len;
   return payload;
+}
+
+bool FrameReader::next_to(int fd, const std::string& fd_what, Deadline deadline) {
+  // Headers read exactly: the payload behind each stays in the descriptor,
+  // to be spliced rather than read.
+  in_.set_read_ahead(false);
+  std::optional<Header> h = next_header(deadline);
+  if (!h) return false;
+  if (h->kind == kFrameZero) {
+    write_all(fd, std::string(h->len, '\0'), fd_what);
+  } else {
+    try {
+      in_.pass(h->len, fd, fd_what, deadline);
+    } catch (const TimeoutError&) {
+      throw;
+    } catch (const SystemError&) {
+      throw;
+    } catch (const Error&) {
+      throw truncated_inside();
+    }
+  }
+  total_ += h->len;
+  return true;
 }
 
 std::string FrameStream::read_exact(std::size_t n, Deadline deadline) {

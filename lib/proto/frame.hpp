@@ -27,6 +27,10 @@ class FrameWriter {
  public:
   FrameWriter(int fd, std::string what) : fd_(fd), what_(std::move(what)) {}
   void data(std::string_view bytes);
+  // The n bytes a stream socket holds (at least that many) as one DATA
+  // frame, spliced: they do not pass through this process. The stream
+  // must be a pipe.
+  void splice_data(int from, std::size_t n);
   // bytes as DATA frames, but its runs of zeros (whole blocks of 512
   // bytes) as ZERO frames.
   void sparse(std::string_view bytes);
@@ -52,10 +56,21 @@ class FrameReader {
   // The next payload (a ZERO frame's as zeros); nullopt after a valid
   // END frame.
   std::optional<std::string> next(Deadline deadline = Deadline::never());
+  // The next payload written to fd instead (DATA moved by FdReader::pass,
+  // without a copy where the kernel can); false after a valid END frame.
+  bool next_to(int fd, const std::string& fd_what, Deadline deadline = Deadline::never());
   std::uint64_t total() const { return total_; }
   const std::string& what() const { return what_; }
 
  private:
+  struct Header {
+    std::uint32_t kind;
+    std::uint64_t len;
+  };
+  // The next header, checked; nullopt for a valid END frame.
+  std::optional<Header> next_header(Deadline deadline);
+  ProtocolError truncated_inside() const;
+
   FdReader& in_;
   std::string what_;
   std::uint64_t total_ = 0;

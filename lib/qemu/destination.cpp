@@ -162,10 +162,7 @@ void receive_ram(const VmRef& vm, vm::DestState& state, FdReader& in, bool json)
   proto::Progress progress("ram received", json);
   proto::FrameReader frames(in, "RAM stream");
   try {
-    while (auto chunk = frames.next()) {
-      write_all(ours.get(), *chunk, "the destination QEMU");
-      progress.update(frames.total(), 0);
-    }
+    while (frames.next_to(ours.get(), "the destination QEMU")) progress.update(frames.total(), 0);
   } catch (const std::exception& e) {
     ::shutdown(ours.get(), SHUT_RDWR);
     throw Error(lsm::describe(e) + " (destination QEMU log: " + read_tail(log_of(vm), 300) + ")");
