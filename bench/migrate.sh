@@ -6,11 +6,18 @@
 # the two namespaced hosts; then the disk copy rate against `ssh cat` of the
 # same random bytes; then the peak RSS of every lsm tool while a 2 GiB guest,
 # its RAM filled, moves with a 64 GiB sparse disk. Prints min, median and max
-# of RUNS runs (default 5) and the ratios of the medians. Needs root.
+# of RUNS runs (default 5) and the ratios of the medians. BENCH_PARTS
+# picks some of them (default: all, in this order): bare rate sparse slow
+# rss. Needs root.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 runs="${RUNS:-5}"
+parts="${BENCH_PARTS:-bare rate sparse slow rss}"
+for part in $parts; do
+    [[ "$part" =~ ^(bare|rate|sparse|slow|rss)$ ]] ||
+        { echo "bench: unknown part '$part' in BENCH_PARTS (bare rate sparse slow rss)" >&2; exit 2; }
+done
 disk_mib="${DISK_MIB:-64}"
 # shellcheck source=../tests/helpers/standalone.bash
 source "$root/tests/helpers/standalone.bash"
@@ -128,17 +135,14 @@ against_bare() {
     done
 }
 
-against_bare "a writing guest"
-BENCH_IDLE=1 against_bare "an idle guest"
+# A writing and an idle guest, by lsm and by the bare QMP sequence.
+part_bare() {
+    against_bare "a writing guest"
+    BENCH_IDLE=1 against_bare "an idle guest"
+}
 
-# Disk copy rate: lsm's phase 2 (the random data / its time) for a disk of
-# random data, against `ssh cat` of the same bytes into a file on the
-# destination, over the same ssh options and cipher: once with the same
-# writing guest running on the source (its TCG vCPU takes one of the two
-# cores, as it does from the mirror), once with no guest.
-rate_mib=${RATE_MIB:-1024}
-random="$LSM_T/random"
-head -c "$((rate_mib << 20))" /dev/urandom >"$random"
+# ssh_cat_rate: MiB/s of `ssh cat` moving $random ($rate_mib MiB) into a
+# file on the destination, over the same ssh options and cipher as lsm's.
 ssh_cat_rate() {
     local t0 t1
     t0="$(now)"
@@ -148,82 +152,102 @@ ssh_cat_rate() {
     rm -f "$LSM_DST_IMAGES/cat.raw"
     awk -v a="$t0" -v b="$t1" -v m="$rate_mib" 'BEGIN { printf "%.0f", m / (b - a) }'
 }
-declare -A rate
-for ((i = 1; i <= runs; i++)); do
-    bench_guest "rate$i" 256 "$((rate_mib + 64))M" "$random"
-    cat_busy="$(ssh_cat_rate)"
-    line="$(migrate --json "rate$i" "$LSM_DST_ADDR" 2>/dev/null)"
-    bench_guest_gone "rate$i"
-    lsm_rate="$(awk -v m="$rate_mib" -v s="$(field mirror_s <<<"$line")" 'BEGIN { printf "%.0f", m / s }')"
-    cat_idle="$(ssh_cat_rate)"
-    rate[lsm]+="$lsm_rate"$'\n' rate[busy]+="$cat_busy"$'\n' rate[idle]+="$cat_idle"$'\n'
-    echo "bench: run $i: disk copy lsm $lsm_rate MiB/s, ssh cat $cat_busy MiB/s beside the guest, $cat_idle MiB/s alone" >&2
-done
-rm -f "$random"
-echo "a $rate_mib MiB disk of random data, a writing guest, $runs runs each, interleaved"
-row "" "lsm (min med max)" "ssh cat, same ssh (min med max)" "lsm/ssh cat (medians)"
-row "copy (MiB/s)" "$(stats <<<"${rate[lsm]}")" "beside the guest: $(stats <<<"${rate[busy]}")" \
-    "$(ratio "$(median <<<"${rate[lsm]}")" "$(median <<<"${rate[busy]}")")x"
-row "" "" "no guest: $(stats <<<"${rate[idle]}")" \
-    "$(ratio "$(median <<<"${rate[lsm]}")" "$(median <<<"${rate[idle]}")")x"
+
+# Disk copy rate: lsm's phase 2 (the random data / its time) for a disk of
+# random data, against `ssh cat` of the same bytes into a file on the
+# destination, over the same ssh options and cipher: once with the same
+# writing guest running on the source (its TCG vCPU takes one of the two
+# cores, as it does from the mirror), once with no guest.
+part_rate() {
+    local rate_mib=${RATE_MIB:-1024} random="$LSM_T/random" i line lsm_rate cat_busy cat_idle
+    head -c "$((rate_mib << 20))" /dev/urandom >"$random"
+    local -A rate
+    for ((i = 1; i <= runs; i++)); do
+        bench_guest "rate$i" 256 "$((rate_mib + 64))M" "$random"
+        cat_busy="$(ssh_cat_rate)"
+        line="$(migrate --json "rate$i" "$LSM_DST_ADDR" 2>/dev/null)"
+        bench_guest_gone "rate$i"
+        lsm_rate="$(awk -v m="$rate_mib" -v s="$(field mirror_s <<<"$line")" 'BEGIN { printf "%.0f", m / s }')"
+        cat_idle="$(ssh_cat_rate)"
+        rate[lsm]+="$lsm_rate"$'\n' rate[busy]+="$cat_busy"$'\n' rate[idle]+="$cat_idle"$'\n'
+        echo "bench: run $i: disk copy lsm $lsm_rate MiB/s, ssh cat $cat_busy MiB/s beside the guest, $cat_idle MiB/s alone" >&2
+    done
+    rm -f "$random"
+    echo "a $rate_mib MiB disk of random data, a writing guest, $runs runs each, interleaved"
+    row "" "lsm (min med max)" "ssh cat, same ssh (min med max)" "lsm/ssh cat (medians)"
+    row "copy (MiB/s)" "$(stats <<<"${rate[lsm]}")" "beside the guest: $(stats <<<"${rate[busy]}")" \
+        "$(ratio "$(median <<<"${rate[lsm]}")" "$(median <<<"${rate[busy]}")")x"
+    row "" "" "no guest: $(stats <<<"${rate[idle]}")" \
+        "$(ratio "$(median <<<"${rate[lsm]}")" "$(median <<<"${rate[idle]}")")x"
+}
 
 # The same data on a 64 GiB sparse disk and on a 2 GiB one: what the
 # empty 62 GiB cost.
-declare -A sparse
-for ((i = 1; i <= runs; i++)); do
-    for size in 2G 64G; do
-        lsm_run "sparse$size$i" "$size"
-        sparse[$size]+="$run_total"$'\n'
-        echo "bench: run $i: a $size disk, total $run_total s" >&2
+part_sparse() {
+    local -A sparse
+    local i size
+    for ((i = 1; i <= runs; i++)); do
+        for size in 2G 64G; do
+            lsm_run "sparse$size$i" "$size"
+            sparse[$size]+="$run_total"$'\n'
+            echo "bench: run $i: a $size disk, total $run_total s" >&2
+        done
     done
-done
-echo "$disk_mib MiB of data on a sparse raw disk, $runs runs each"
-row "" "64 GiB (min med max)" "2 GiB (min med max)" "64 GiB/2 GiB (medians)"
-row "total (s)" "$(stats <<<"${sparse[64G]}")" "$(stats <<<"${sparse[2G]}")" \
-    "$(ratio "$(median <<<"${sparse[64G]}")" "$(median <<<"${sparse[2G]}")")x"
+    echo "$disk_mib MiB of data on a sparse raw disk, $runs runs each"
+    row "" "64 GiB (min med max)" "2 GiB (min med max)" "64 GiB/2 GiB (medians)"
+    row "total (s)" "$(stats <<<"${sparse[64G]}")" "$(stats <<<"${sparse[2G]}")" \
+        "$(ratio "$(median <<<"${sparse[64G]}")" "$(median <<<"${sparse[2G]}")")x"
+}
 
 # A slow link: the source sends at link_mbit through a token bucket. Total
 # against the time the bytes it sent on the link (its counter) need at that
 # rate; downtime against --downtime.
-link_mbit="${LINK_MBIT:-200}" link_downtime=300
-hosts_link_rate "$link_mbit"
-declare -A slow
-for ((i = 1; i <= runs; i++)); do
-    tx0="$(hosts_link_tx_bytes)"
-    lsm_run "slow$i" 512M --downtime "$link_downtime"
-    bytes_s="$(awk -v a="$tx0" -v b="$(hosts_link_tx_bytes)" -v m="$link_mbit" \
-        'BEGIN { printf "%.2f", (b - a) * 8 / (m * 1000000) }')"
-    slow[total]+="$run_total"$'\n' slow[bytes]+="$bytes_s"$'\n' slow[down]+="$run_downtime"$'\n'
-    echo "bench: run $i: $link_mbit Mbit/s link, total $run_total s (bytes at link rate $bytes_s s), downtime $run_downtime ms" >&2
-done
-hosts_link_full_rate
-echo "a writing guest over a $link_mbit Mbit/s link, $runs runs"
-row "" "lsm (min med max)" "reference (min med max)" "ratio (medians)"
-row "total (s)" "$(stats <<<"${slow[total]}")" "bytes sent / rate: $(stats <<<"${slow[bytes]}")" \
-    "$(ratio "$(median <<<"${slow[total]}")" "$(median <<<"${slow[bytes]}")")x"
-row "downtime (ms)" "$(stats <<<"${slow[down]}")" "--downtime $link_downtime" \
-    "$(ratio "$(median <<<"${slow[down]}")" "$link_downtime")x"
+part_slow() {
+    local link_mbit="${LINK_MBIT:-200}" link_downtime=300 i tx0 bytes_s
+    local -A slow
+    hosts_link_rate "$link_mbit"
+    for ((i = 1; i <= runs; i++)); do
+        tx0="$(hosts_link_tx_bytes)"
+        lsm_run "slow$i" 512M --downtime "$link_downtime"
+        bytes_s="$(awk -v a="$tx0" -v b="$(hosts_link_tx_bytes)" -v m="$link_mbit" \
+            'BEGIN { printf "%.2f", (b - a) * 8 / (m * 1000000) }')"
+        slow[total]+="$run_total"$'\n' slow[bytes]+="$bytes_s"$'\n' slow[down]+="$run_downtime"$'\n'
+        echo "bench: run $i: $link_mbit Mbit/s link, total $run_total s (bytes at link rate $bytes_s s), downtime $run_downtime ms" >&2
+    done
+    hosts_link_full_rate
+    echo "a writing guest over a $link_mbit Mbit/s link, $runs runs"
+    row "" "lsm (min med max)" "reference (min med max)" "ratio (medians)"
+    row "total (s)" "$(stats <<<"${slow[total]}")" "bytes sent / rate: $(stats <<<"${slow[bytes]}")" \
+        "$(ratio "$(median <<<"${slow[total]}")" "$(median <<<"${slow[bytes]}")")x"
+    row "downtime (ms)" "$(stats <<<"${slow[down]}")" "--downtime $link_downtime" \
+        "$(ratio "$(median <<<"${slow[down]}")" "$link_downtime")x"
+}
 
 # The peak RSS of each tool: every tool, on both hosts, runs under GNU time
 # through wrappers beside a copy of lsm-migrate.sh, which then finds them as
 # its installed tools.
-rss_bin="$LSM_T/rss-bin" rss_log="$LSM_T/rss.log"
-mkdir -p "$rss_bin"
-cp "$root/scripts/lsm-migrate.sh" "$rss_bin/"
-for tool in "$LSM_BIN"/lsm-*; do
-    [[ "$tool" == */lsm-unit-tests ]] && continue
-    # shellcheck disable=SC2016 # $1 and $@ are the wrapper's
-    printf '#!/bin/sh\nexec /usr/bin/time -a -o %q -f "%s $1 %%M" %q "$@"\n' \
-        "$rss_log" "${tool##*/}" "$tool" >"$rss_bin/${tool##*/}"
-    chmod 755 "$rss_bin/${tool##*/}"
-done
-big_ram=2048 big_fill=1536
-echo "bench: peak RSS: a ${big_ram} MiB guest with ${big_fill} MiB of RAM filled, a 64 GiB sparse disk" >&2
-LSM_GUEST_APPEND="lsm.mem=$big_fill" bench_guest big "$big_ram" 64G
-wait_until 300 grep -q "filled $big_fill MiB of memory" "$(guest_console_log big "$LSM_SRC_RUN")"
-big="$(PATH="$rss_bin:$PATH" migrate --json big "$LSM_DST_ADDR" 2>/dev/null)"
-bench_guest_gone big
+part_rss() {
+    local rss_bin="$LSM_T/rss-bin" rss_log="$LSM_T/rss.log" big_ram=2048 big_fill=1536 tool big
+    mkdir -p "$rss_bin"
+    cp "$root/scripts/lsm-migrate.sh" "$rss_bin/"
+    for tool in "$LSM_BIN"/lsm-*; do
+        [[ "$tool" == */lsm-unit-tests ]] && continue
+        # shellcheck disable=SC2016 # $1 and $@ are the wrapper's
+        printf '#!/bin/sh\nexec /usr/bin/time -a -o %q -f "%s $1 %%M" %q "$@"\n' \
+            "$rss_log" "${tool##*/}" "$tool" >"$rss_bin/${tool##*/}"
+        chmod 755 "$rss_bin/${tool##*/}"
+    done
+    echo "bench: peak RSS: a ${big_ram} MiB guest with ${big_fill} MiB of RAM filled, a 64 GiB sparse disk" >&2
+    LSM_GUEST_APPEND="lsm.mem=$big_fill" bench_guest big "$big_ram" 64G
+    wait_until 300 grep -q "filled $big_fill MiB of memory" "$(guest_console_log big "$LSM_SRC_RUN")"
+    big="$(PATH="$rss_bin:$PATH" migrate --json big "$LSM_DST_ADDR" 2>/dev/null)"
+    bench_guest_gone big
 
-echo "peak RSS of each tool, ${big_ram} MiB guest (${big_fill} MiB filled, $(field ram_bytes <<<"$big") RAM bytes streamed), 64 GiB sparse disk:"
-awk '{ k = $1 " " $2; if ($3 > m[k]) m[k] = $3 } END { for (k in m) printf "  %-28s %6.1f MiB\n", k, m[k] / 1024 }' \
-    "$rss_log" | sort
+    echo "peak RSS of each tool, ${big_ram} MiB guest (${big_fill} MiB filled, $(field ram_bytes <<<"$big") RAM bytes streamed), 64 GiB sparse disk:"
+    awk '{ k = $1 " " $2; if ($3 > m[k]) m[k] = $3 } END { for (k in m) printf "  %-28s %6.1f MiB\n", k, m[k] / 1024 }' \
+        "$rss_log" | sort
+}
+
+for part in $parts; do
+    "part_$part"
+done
