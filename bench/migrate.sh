@@ -4,8 +4,9 @@
 # to the destination's NBD export, migrate, cancel the mirrors while the
 # source is paused, cont) carried over the same ssh, in the same run, between
 # the two namespaced hosts; then the disk copy rate against `ssh cat` of the
-# same random bytes; then the peak RSS of every lsm tool while a 2 GiB guest,
-# its RAM filled, moves with a 64 GiB sparse disk. Prints min, median and max
+# same random bytes; a 64 GiB sparse disk against a 2 GiB one; a 200 Mbit/s
+# link; then the peak RSS of every lsm tool while a 2 GiB guest, its RAM
+# filled, moves with a 64 GiB sparse disk. Prints min, median and max
 # of RUNS runs (default 5) and the ratios of the medians. BENCH_PARTS
 # picks some of them (default: all, in this order): bare rate sparse slow
 # rss. Needs root.
@@ -153,32 +154,44 @@ ssh_cat_rate() {
     awk -v a="$t0" -v b="$t1" -v m="$rate_mib" 'BEGIN { printf "%.0f", m / (b - a) }'
 }
 
-# Disk copy rate: lsm's phase 2 (the random data / its time) for a disk of
-# random data, against `ssh cat` of the same bytes into a file on the
-# destination, over the same ssh options and cipher: once with the same
-# writing guest running on the source (its TCG vCPU takes one of the two
-# cores, as it does from the mirror), once with no guest.
+# lsm_rate NAME: lsm's phase 2 rate for the guest NAME, whose disk holds
+# $random: the random data over its time (MiB/s).
+lsm_rate() {
+    local line
+    line="$(migrate --json "$1" "$LSM_DST_ADDR" 2>/dev/null)"
+    bench_guest_gone "$1"
+    awk -v m="$rate_mib" -v s="$(field mirror_s <<<"$line")" 'BEGIN { printf "%.0f", m / s }'
+}
+
+# Disk copy rate: lsm's phase 2 for a disk of random data against `ssh cat`
+# of the same bytes into a file on the destination, over the same ssh
+# options and cipher. Beside a writing guest, `ssh cat` runs beside the
+# same guest (its TCG vCPU takes one of the two cores, as it does from the
+# mirror); for an idle guest, `ssh cat` runs with no guest at all, which
+# leaves it more of the machine than lsm has.
 part_rate() {
-    local rate_mib=${RATE_MIB:-1024} random="$LSM_T/random" i line lsm_rate cat_busy cat_idle
-    head -c "$((rate_mib << 20))" /dev/urandom >"$random"
+    local rate_mib=${RATE_MIB:-1024} random="$LSM_T/random" i busy idle cat_busy cat_idle
     local -A rate
+    head -c "$((rate_mib << 20))" /dev/urandom >"$random"
     for ((i = 1; i <= runs; i++)); do
         bench_guest "rate$i" 256 "$((rate_mib + 64))M" "$random"
         cat_busy="$(ssh_cat_rate)"
-        line="$(migrate --json "rate$i" "$LSM_DST_ADDR" 2>/dev/null)"
-        bench_guest_gone "rate$i"
-        lsm_rate="$(awk -v m="$rate_mib" -v s="$(field mirror_s <<<"$line")" 'BEGIN { printf "%.0f", m / s }')"
+        busy="$(lsm_rate "rate$i")"
+        BENCH_IDLE=1 bench_guest "idle$i" 256 "$((rate_mib + 64))M" "$random"
+        idle="$(lsm_rate "idle$i")"
         cat_idle="$(ssh_cat_rate)"
-        rate[lsm]+="$lsm_rate"$'\n' rate[busy]+="$cat_busy"$'\n' rate[idle]+="$cat_idle"$'\n'
-        echo "bench: run $i: disk copy lsm $lsm_rate MiB/s, ssh cat $cat_busy MiB/s beside the guest, $cat_idle MiB/s alone" >&2
+        rate[busy]+="$busy"$'\n' rate[idle]+="$idle"$'\n'
+        rate[cat_busy]+="$cat_busy"$'\n' rate[cat_idle]+="$cat_idle"$'\n'
+        echo "bench: run $i: disk copy lsm $busy MiB/s beside a writing guest (ssh cat $cat_busy MiB/s)," \
+            "$idle MiB/s beside an idle one (ssh cat alone $cat_idle MiB/s)" >&2
     done
     rm -f "$random"
-    echo "a $rate_mib MiB disk of random data, a writing guest, $runs runs each, interleaved"
+    echo "a $rate_mib MiB disk of random data, $runs runs each, interleaved"
     row "" "lsm (min med max)" "ssh cat, same ssh (min med max)" "lsm/ssh cat (medians)"
-    row "copy (MiB/s)" "$(stats <<<"${rate[lsm]}")" "beside the guest: $(stats <<<"${rate[busy]}")" \
-        "$(ratio "$(median <<<"${rate[lsm]}")" "$(median <<<"${rate[busy]}")")x"
-    row "" "" "no guest: $(stats <<<"${rate[idle]}")" \
-        "$(ratio "$(median <<<"${rate[lsm]}")" "$(median <<<"${rate[idle]}")")x"
+    row "writing guest" "$(stats <<<"${rate[busy]}")" "beside it: $(stats <<<"${rate[cat_busy]}")" \
+        "$(ratio "$(median <<<"${rate[busy]}")" "$(median <<<"${rate[cat_busy]}")")x"
+    row "idle guest" "$(stats <<<"${rate[idle]}")" "no guest: $(stats <<<"${rate[cat_idle]}")" \
+        "$(ratio "$(median <<<"${rate[idle]}")" "$(median <<<"${rate[cat_idle]}")")x"
 }
 
 # The same data on a 64 GiB sparse disk and on a 2 GiB one: what the
