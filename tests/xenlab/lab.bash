@@ -472,7 +472,6 @@ lab_ack_watch() {
     : >"$LAB_T/$name.ack-times"
     _lab_ack_watch "$name" "$id" "$LAB_T/$name.ack-times" 3>&- &
     LAB_ACK_WATCH_PID=$!
-    cleanup_push kill "$LAB_ACK_WATCH_PID"
 }
 
 _lab_ack_watch() {
@@ -657,9 +656,12 @@ lab_setup_test() {
     bats_load_library bats-assert
 }
 
-# lab_teardown_test: the test's guest (GUEST) goes from both hosts, so a
-# failed test's guest does not eat the lab's CPU in the next test.
+# lab_teardown_test: the test's ack watch ends (a test that failed before
+# lab_ack_gaps leaves it running, and bats would wait for it forever), and
+# its guest (GUEST) goes from both hosts, so a failed test's guest does not
+# eat the lab's CPU in the next test.
 lab_teardown_test() {
+    [[ -z "${LAB_ACK_WATCH_PID:-}" ]] || kill "$LAB_ACK_WATCH_PID" 2>/dev/null || true
     [[ -z "${GUEST:-}" ]] || lab_guest_purge "$GUEST"
 }
 
