@@ -154,12 +154,27 @@ ssh_cat_rate() {
     awk -v a="$t0" -v b="$t1" -v m="$rate_mib" 'BEGIN { printf "%.0f", m / (b - a) }'
 }
 
+# bench_guest_two NAME SIZE: the writing guest with two raw disks of SIZE,
+# each holding half of $random past the guest's region (the copy of both
+# is then the same bytes as one disk's).
+bench_guest_two() {
+    local half=$((rate_mib / 2)) disk
+    for disk in "$1" "$1-b"; do
+        qemu-img create -q -f raw "$LSM_SRC_IMAGES/$disk.raw" "$2"
+    done
+    dd if="$random" of="$LSM_SRC_IMAGES/$1.raw" bs=1M count="$half" seek=8 conv=notrunc status=none
+    dd if="$random" of="$LSM_SRC_IMAGES/$1-b.raw" bs=1M skip="$half" seek=8 conv=notrunc status=none
+    guest_start "$1" "$LSM_SRC_RUN" 256 "$LSM_SRC_IMAGES/$1.raw:raw" "$LSM_SRC_IMAGES/$1-b.raw:raw"
+    guest_wait_acks "$(guest_ack_log "$1" "$LSM_SRC_RUN")" disk0 3 90
+}
+
 # lsm_rate NAME: lsm's phase 2 rate for the guest NAME, whose disk holds
 # $random: the random data over its time (MiB/s).
 lsm_rate() {
     local line
     line="$(migrate --json "$1" "$LSM_DST_ADDR" 2>/dev/null)"
     bench_guest_gone "$1"
+    rm -f "$LSM_SRC_IMAGES/$1-b.raw" "$LSM_DST_IMAGES/$1-b.raw"
     awk -v m="$rate_mib" -v s="$(field mirror_s <<<"$line")" 'BEGIN { printf "%.0f", m / s }'
 }
 
@@ -167,29 +182,34 @@ lsm_rate() {
 # of the same bytes into a file on the destination, over the same ssh
 # options and cipher. Beside a writing guest, `ssh cat` runs beside the
 # same guest (its TCG vCPU takes one of the two cores, as it does from the
-# mirror); for an idle guest, `ssh cat` runs with no guest at all, which
-# leaves it more of the machine than lsm has.
+# mirror), and so does the copy of the same bytes as two disks of half;
+# for an idle guest, `ssh cat` runs with no guest at all, which leaves it
+# more of the machine than lsm has.
 part_rate() {
-    local rate_mib=${RATE_MIB:-1024} random="$LSM_T/random" i busy idle cat_busy cat_idle
+    local rate_mib=${RATE_MIB:-1024} random="$LSM_T/random" i busy two idle cat_busy cat_idle
     local -A rate
     head -c "$((rate_mib << 20))" /dev/urandom >"$random"
     for ((i = 1; i <= runs; i++)); do
         bench_guest "rate$i" 256 "$((rate_mib + 64))M" "$random"
         cat_busy="$(ssh_cat_rate)"
         busy="$(lsm_rate "rate$i")"
+        bench_guest_two "two$i" "$((rate_mib / 2 + 64))M"
+        two="$(lsm_rate "two$i")"
         BENCH_IDLE=1 bench_guest "idle$i" 256 "$((rate_mib + 64))M" "$random"
         idle="$(lsm_rate "idle$i")"
         cat_idle="$(ssh_cat_rate)"
-        rate[busy]+="$busy"$'\n' rate[idle]+="$idle"$'\n'
+        rate[busy]+="$busy"$'\n' rate[two]+="$two"$'\n' rate[idle]+="$idle"$'\n'
         rate[cat_busy]+="$cat_busy"$'\n' rate[cat_idle]+="$cat_idle"$'\n'
         echo "bench: run $i: disk copy lsm $busy MiB/s beside a writing guest (ssh cat $cat_busy MiB/s)," \
-            "$idle MiB/s beside an idle one (ssh cat alone $cat_idle MiB/s)" >&2
+            "$two MiB/s as two disks, $idle MiB/s beside an idle one (ssh cat alone $cat_idle MiB/s)" >&2
     done
     rm -f "$random"
     echo "a $rate_mib MiB disk of random data, $runs runs each, interleaved"
     row "" "lsm (min med max)" "ssh cat, same ssh (min med max)" "lsm/ssh cat (medians)"
     row "writing guest" "$(stats <<<"${rate[busy]}")" "beside it: $(stats <<<"${rate[cat_busy]}")" \
         "$(ratio "$(median <<<"${rate[busy]}")" "$(median <<<"${rate[cat_busy]}")")x"
+    row "two disks" "$(stats <<<"${rate[two]}")" "beside it: $(stats <<<"${rate[cat_busy]}")" \
+        "$(ratio "$(median <<<"${rate[two]}")" "$(median <<<"${rate[cat_busy]}")")x"
     row "idle guest" "$(stats <<<"${rate[idle]}")" "no guest: $(stats <<<"${rate[cat_idle]}")" \
         "$(ratio "$(median <<<"${rate[idle]}")" "$(median <<<"${rate[cat_idle]}")")x"
 }
