@@ -9,11 +9,13 @@
 #include <thread>
 
 #include "core/unique_fd.hpp"
+#include "testing/drain.hpp"
 
 namespace lsm {
 namespace {
 
 using namespace std::chrono_literals;
+using lsm::testing::drain;
 
 std::pair<UniqueFd, UniqueFd> socket_pair() {
   int sv[2];
@@ -90,14 +92,6 @@ TEST(FdReader, a_large_exact_read_cut_short_says_how_much_came) {
     EXPECT_STREQ(e.what(), "the peer: stream ended after 100000 of 1048576 expected bytes");
   }
   writer.join();
-}
-
-// Whatever reaches the other end of a socket, until it closes.
-std::string drain(int fd) {
-  FdReader in(fd, "socket");
-  std::string out;
-  for (std::string s; !(s = in.read_some(1 << 20, Deadline::never())).empty();) out += s;
-  return out;
 }
 
 std::string patterned(std::size_t n) {

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "core/unique_fd.hpp"
+#include "testing/drain.hpp"
 #include "testing/expect_throw.hpp"
 
 namespace lsm::proto {
@@ -46,10 +47,7 @@ class Frames : public ::testing::Test {
       EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
       UniqueFd r(sv[0]), w(sv[1]);
       std::string out;
-      std::thread t([&] {
-        FdReader in(r.get(), "socket");
-        for (std::string s; !(s = in.read_some(1 << 20, Deadline::never())).empty();) out += s;
-      });
+      std::thread t([&] { out = lsm::testing::drain(r.get()); });
       try {
         while (frames.next_to(w.get(), "socket")) {
         }
@@ -77,11 +75,7 @@ class Frames : public ::testing::Test {
     EXPECT_EQ(::pipe(p), 0);
     UniqueFd r(p[0]), w(p[1]);
     std::string out;
-    std::thread t([&] {
-      FdReader in(r.get(), "pipe");
-      for (std::string s; !(s = in.read_some(1 << 20, Deadline::never())).empty();)
-        out += s;
-    });
+    std::thread t([&] { out = lsm::testing::drain(r.get()); });
     FrameWriter fw(w.get(), "pipe");
     if (sparse_)
       fw.sparse(payload);
@@ -147,10 +141,7 @@ TEST_F(Frames, a_spliced_frame_reads_back_as_written) {
   ASSERT_EQ(::pipe(p), 0);
   UniqueFd r(p[0]), w(p[1]);
   std::string wire;
-  std::thread t([&] {
-    FdReader in(r.get(), "pipe");
-    for (std::string s; !(s = in.read_some(1 << 20, Deadline::never())).empty();) wire += s;
-  });
+  std::thread t([&] { wire = lsm::testing::drain(r.get()); });
   FrameWriter fw(w.get(), "pipe");
   fw.splice_data(from.get(), payload.size());
   fw.end();
