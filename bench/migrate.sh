@@ -52,9 +52,12 @@ bench_guest() {
     guest_wait_acks "$(guest_ack_log "$name" "$LSM_SRC_RUN")" disk0 "$acks" 90
 }
 
+# bench_guest_gone NAME: the guest stops on the destination; its disks
+# (a second one too, from bench_guest_two) go from both hosts.
 bench_guest_gone() {
     guest_stop "$1" "$LSM_DST_RUN" >/dev/null
-    rm -f "$LSM_SRC_IMAGES/$1.raw" "$LSM_DST_IMAGES/$1.raw"
+    rm -f "$LSM_SRC_IMAGES/$1.raw" "$LSM_DST_IMAGES/$1.raw" \
+        "$LSM_SRC_IMAGES/$1-b.raw" "$LSM_DST_IMAGES/$1-b.raw"
 }
 
 # lsm_run NAME [DISK_SIZE [OPTION...]]: one lsm-migrate.sh; sets run_total
@@ -174,7 +177,6 @@ lsm_rate() {
     local line
     line="$(migrate --json "$1" "$LSM_DST_ADDR" 2>/dev/null)"
     bench_guest_gone "$1"
-    rm -f "$LSM_SRC_IMAGES/$1-b.raw" "$LSM_DST_IMAGES/$1-b.raw"
     awk -v m="$rate_mib" -v s="$(field mirror_s <<<"$line")" 'BEGIN { printf "%.0f", m / s }'
 }
 
