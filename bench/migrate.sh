@@ -33,6 +33,9 @@ data="$LSM_T/data"
 head -c "$((disk_mib << 20))" /dev/urandom >"$data"
 
 now() { date +%s.%N; }
+# bench_settle: what was just written reaches the disk now, so that its
+# writeback is not timed as part of the next copy.
+bench_settle() { sync; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 field() { sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p"; }
 
@@ -48,6 +51,7 @@ bench_guest() {
     [[ "${BENCH_IDLE:-}" == 1 ]] && append="lsm.sleep=60000" acks=1
     qemu-img create -q -f raw "$disk" "$3"
     dd if="${4:-$data}" of="$disk" bs=1M seek=8 conv=notrunc status=none
+    bench_settle
     LSM_GUEST_APPEND="${LSM_GUEST_APPEND:-$append}" guest_start "$name" "$LSM_SRC_RUN" "$2" "$disk:raw"
     guest_wait_acks "$(guest_ack_log "$name" "$LSM_SRC_RUN")" disk0 "$acks" 90
 }
@@ -149,6 +153,7 @@ part_bare() {
 # file on the destination, over the same ssh options and cipher as lsm's.
 ssh_cat_rate() {
     local t0 t1
+    bench_settle
     t0="$(now)"
     # shellcheck disable=SC2086 # LSM_SSH is a command line by design
     on_src $LSM_SSH "${cipher[@]}" -- "$LSM_DST_ADDR" "cat >$LSM_SRC_IMAGES/cat.raw" <"$random"
@@ -167,6 +172,7 @@ bench_guest_two() {
     done
     dd if="$random" of="$LSM_SRC_IMAGES/$1.raw" bs=1M count="$half" seek=8 conv=notrunc status=none
     dd if="$random" of="$LSM_SRC_IMAGES/$1-b.raw" bs=1M skip="$half" seek=8 conv=notrunc status=none
+    bench_settle
     guest_start "$1" "$LSM_SRC_RUN" 256 "$LSM_SRC_IMAGES/$1.raw:raw" "$LSM_SRC_IMAGES/$1-b.raw:raw"
     guest_wait_acks "$(guest_ack_log "$1" "$LSM_SRC_RUN")" disk0 3 90
 }
