@@ -61,7 +61,8 @@ class FdReader : public ByteReader {
   // Moves the next n bytes to out_fd, those already buffered first, the
   // rest spliced by the kernel where it can (a pipe on either side) so bulk
   // bytes are not copied through this process. Throws if the stream ends
-  // first.
+  // first. out_fd blocks, as for write_all: a full non-blocking one would
+  // be retried without waiting.
   void pass(std::size_t n, int out_fd, const std::string& out_what, Deadline deadline);
 
   // Off: an exact read takes only what it asks for, leaving what follows
