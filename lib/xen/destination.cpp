@@ -89,14 +89,14 @@ void receive_ram(const VmRef& vm, vm::DestState& state, FdReader& in, bool) {
 }
 
 // The paused domain libxl restored from the stream.
-std::pair<std::uint32_t, DomainInfo> incoming_domain(Libxl& x, const VmRef& vm) {
+std::uint32_t incoming_domain(Libxl& x, const VmRef& vm) {
   std::string incoming = incoming_name(vm.name);
   auto domid = lookup_domain(x, incoming);
   if (!domid) throw Error("no domain " + incoming + " here: phase 3 did not complete");
-  auto info = domain_info(x, *domid);
-  if (!info || info->dying || info->suspended)
+  auto state = run_state(x, *domid);
+  if (!state || state->dying || state->suspended)
     throw Error("domain " + incoming + " is not in a state to run");
-  return {*domid, *info};
+  return *domid;
 }
 
 void check_resumable(const VmRef& vm, const vm::DestState&) {
@@ -106,7 +106,7 @@ void check_resumable(const VmRef& vm, const vm::DestState&) {
 
 double resume(const VmRef& vm, const vm::DestState&, bool leave_paused) {
   Libxl x;
-  std::uint32_t domid = incoming_domain(x, vm).first;
+  std::uint32_t domid = incoming_domain(x, vm);
   double resumed_at = 0;
   // Unpaused first: a rollback tells from the pause flag of NAME--incoming
   // whether the guest may have run here.
@@ -115,8 +115,8 @@ double resume(const VmRef& vm, const vm::DestState&, bool leave_paused) {
     resumed_at = epoch_now();
   }
   rename_domain(x, domid, incoming_name(vm.name), vm.name);
-  auto info = domain_info(x, domid);
-  if (!info || info->dying || info->paused != leave_paused)
+  auto state = run_state(x, domid);
+  if (!state || state->dying || state->paused != leave_paused)
     throw Error("domain " + vm.name + (leave_paused ? " is not paused as asked (-p)"
                                                     : " did not keep running after unpause"));
   log::info("domain " + vm.name + (leave_paused ? " is paused" : " runs") + " on this host as domain " +
@@ -132,8 +132,8 @@ void rollback(const VmRef& vm, const vm::DestState& state) {
                              "not rolling it back");
   std::string incoming = incoming_name(vm.name);
   if (auto domid = lookup_domain(x, incoming)) {
-    auto info = domain_info(x, *domid);
-    if (info && !info->paused)
+    auto state = run_state(x, *domid);
+    if (state && !state->paused)
       throw IndeterminateError("domain '" + incoming +
                                "' was unpaused on the destination: it may be the live copy "
                                "now, not rolling it back");

@@ -32,6 +32,22 @@ DomainType hvm_or_pvh(Libxl& x, std::uint32_t domid) {
   return t == LIBXL_DOMAIN_TYPE_PVH ? DomainType::kPvh : DomainType::kHvm;
 }
 
+// libxl_domain_info into di; false if domid no longer exists.
+bool read_dominfo(Libxl& x, std::uint32_t domid, libxl_dominfo& di) {
+  int rc = libxl_domain_info(x.ctx(), &di, domid);
+  if (rc == ERROR_DOMAIN_NOTFOUND) return false;
+  check(rc, "reading the state of domain " + std::to_string(domid));
+  return true;
+}
+
+RunState state_of(const libxl_dominfo& di) {
+  RunState s;
+  s.paused = di.paused;
+  s.suspended = di.shutdown && di.shutdown_reason == LIBXL_SHUTDOWN_REASON_SUSPEND;
+  s.dying = di.dying || (di.shutdown && !s.suspended);
+  return s;
+}
+
 }  // namespace
 
 const char* type_name(DomainType t) {
@@ -60,13 +76,12 @@ std::uint32_t find_domain(Libxl& x, const std::string& name) {
 std::optional<DomainInfo> domain_info(Libxl& x, std::uint32_t domid) {
   libxl_dominfo di;
   libxl_dominfo_init(&di);
-  int rc = libxl_domain_info(x.ctx(), &di, domid);
-  if (rc == ERROR_DOMAIN_NOTFOUND) {
+  if (!read_dominfo(x, domid, di)) {
     libxl_dominfo_dispose(&di);
     return std::nullopt;
   }
-  check(rc, "reading the state of domain " + std::to_string(domid));
   DomainInfo d;
+  static_cast<RunState&>(d) = state_of(di);
   d.domid = domid;
   char* name = libxl_domid_to_name(x.ctx(), domid);
   if (name) {
@@ -77,11 +92,17 @@ std::optional<DomainInfo> domain_info(Libxl& x, std::uint32_t domid) {
   d.type = di.domain_type == LIBXL_DOMAIN_TYPE_PV    ? DomainType::kPv
            : di.domain_type == LIBXL_DOMAIN_TYPE_PVH ? DomainType::kPvh
                                                      : hvm_or_pvh(x, domid);
-  d.paused = di.paused;
-  d.suspended = di.shutdown && di.shutdown_reason == LIBXL_SHUTDOWN_REASON_SUSPEND;
-  d.dying = di.dying || (di.shutdown && !d.suspended);
   libxl_dominfo_dispose(&di);
   return d;
+}
+
+std::optional<RunState> run_state(Libxl& x, std::uint32_t domid) {
+  libxl_dominfo di;
+  libxl_dominfo_init(&di);
+  std::optional<RunState> s;
+  if (read_dominfo(x, domid, di)) s = state_of(di);
+  libxl_dominfo_dispose(&di);
+  return s;
 }
 
 std::string domain_config_json(Libxl& x, std::uint32_t domid) {

@@ -12,14 +12,19 @@ namespace lsm::xen {
 
 enum class DomainType { kHvm, kPv, kPvh };
 
-struct DomainInfo {
+// What Xen says of a domain's state: one hypercall, cheap enough to poll
+// and to ask inside the guest's pause.
+struct RunState {
+  bool paused = false;
+  bool suspended = false;  // shut down with reason "suspend"
+  bool dying = false;      // shut down for another reason, or dying
+};
+
+struct DomainInfo : RunState {
   std::uint32_t domid = 0;
   std::string name;
   std::string uuid;  // lower-case, dashed, as libxl names its files
   DomainType type = DomainType::kHvm;
-  bool paused = false;
-  bool suspended = false;  // shut down with reason "suspend"
-  bool dying = false;      // shut down for another reason, or dying
 };
 
 const char* type_name(DomainType t);
@@ -31,8 +36,12 @@ inline std::string migratedaway_name(const std::string& name) { return name + "-
 std::optional<std::uint32_t> lookup_domain(Libxl& x, const std::string& name);
 // Throws UsageError naming the domain if this host has none by that name.
 std::uint32_t find_domain(Libxl& x, const std::string& name);
-// nullopt if domid no longer exists.
+// nullopt if domid no longer exists. Telling an HVM guest from a PVH one
+// takes libxl's stored configuration, which asks the device model over
+// QMP: where the type is not needed, run_state is the cheap question.
 std::optional<DomainInfo> domain_info(Libxl& x, std::uint32_t domid);
+// nullopt if domid no longer exists.
+std::optional<RunState> run_state(Libxl& x, std::uint32_t domid);
 
 // libxl's own record of how the domain was built (libxl_domain_config as
 // JSON): what xl migrate sends the destination too.

@@ -83,7 +83,7 @@ RestoreResult restore_domain(Libxl& x, const RestoreOptions& o, ByteReader& in) 
   relay.join();
 
   if (relay_failure || rc) {
-    if (domid != kNoDomain && domain_info(x, domid)) {
+    if (domid != kNoDomain && run_state(x, domid)) {
       try {
         destroy_domain(x, domid);
       } catch (const std::exception& e) {

@@ -143,8 +143,8 @@ void quit(const VmRef& vm) {
     throw Error("no domain " + away +
                 " here: the source's part of phase 3 did not complete; refusing to destroy " +
                 vm.name);
-  auto info = domain_info(x, *domid);
-  if (info && !info->suspended)
+  auto state = run_state(x, *domid);
+  if (state && !state->suspended)
     throw Error("domain " + away + " is not suspended; refusing to destroy it");
   destroy_domain(x, *domid);
 }

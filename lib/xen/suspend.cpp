@@ -30,7 +30,7 @@ bool has_pv_drivers(Libxl& x, const DomainInfo& d) {
 }
 
 bool is_suspended(Libxl& x, std::uint32_t domid) {
-  auto info = domain_info(x, domid);
+  auto info = run_state(x, domid);
   if (!info) throw Error("domain " + std::to_string(domid) + " disappeared while suspending");
   if (info->dying) throw Error("domain " + std::to_string(domid) + " shut down while suspending");
   return info->suspended;
