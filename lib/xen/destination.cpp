@@ -132,8 +132,8 @@ void rollback(const VmRef& vm, const vm::DestState& state) {
                              "not rolling it back");
   std::string incoming = incoming_name(vm.name);
   if (auto domid = lookup_domain(x, incoming)) {
-    auto state = run_state(x, *domid);
-    if (state && !state->paused)
+    auto incoming_state = run_state(x, *domid);
+    if (incoming_state && !incoming_state->paused)
       throw IndeterminateError("domain '" + incoming +
                                "' was unpaused on the destination: it may be the live copy "
                                "now, not rolling it back");
