@@ -141,6 +141,28 @@ EOF
     [[ "${lines[4]}" == "v5 big" ]]
 }
 
+# What the probe loop registered, on its own: plain data in, each
+# target's line out.
+rooms() {
+    PYTHONPATH="$LSM_ROOT/ansible/filter_plugins" python3 -c '
+import json, sys, lsm_evacuate
+for r in lsm_evacuate.lsm_rooms(json.load(sys.stdin)):
+    print(r["msg"])'
+}
+
+@test "a target whose probe fails is named with ssh's last word, or its exit status when ssh said nothing" {
+    run -0 rooms <<EOF
+[{"item": "up", "rc": 0, "stdout": "memory 2048 1048576\ndisk 10 1073741824", "stderr": ""},
+ {"item": "off", "rc": 255, "stdout": "", "stderr": "ssh: connect to host off port 22: No route to host\n"},
+ {"item": "cut", "rc": -15, "stdout": "", "stderr": "", "msg": "non-zero return code"},
+ {"item": "odd", "rc": 0, "stdout": "memory 2048 1048576", "stderr": ""}]
+EOF
+    [[ "${lines[0]}" == "target up: 2048 MiB of memory and 10240 MiB of disk free" ]]
+    [[ "${lines[1]}" == "target off cannot be used: ssh: connect to host off port 22: No route to host" ]]
+    [[ "${lines[2]}" == "target cut cannot be used: the probe over ssh exited with status -15, printing nothing on stderr (non-zero return code)" ]]
+    [[ "${lines[3]}" == "target odd cannot be used: its answer holds no free memory and disk figures: 'memory 2048 1048576'" ]]
+}
+
 @test "the memory reserve keeps a target's last MiBs for its host" {
     run -0 place <<EOF
 [[{"name": "v1", "memory": $((1 << 30)), "disk": 0, "error": null}],

@@ -23,10 +23,17 @@ def lsm_rooms(probes):
                 figures[words[0]] = int(words[1]) * int(words[2])
         room = dict(target=target, memory=figures.get("memory"), disk=figures.get("disk"),
                     error=None)
-        if probe.get("rc") != 0 or None in (room["memory"], room["disk"]):
+        if probe.get("rc") != 0:
             said = probe.get("stderr", "").strip().splitlines()
-            room["error"] = (said[-1] if said else probe.get("msg")) or \
-                "its answer holds no free memory and disk figures: %r" % probe.get("stdout")
+            # Ansible's msg alone ("non-zero return code") would hide whether
+            # ssh failed (255) or a signal ended it (negative).
+            room["error"] = said[-1] if said else \
+                "the probe over ssh exited with status %s, printing nothing on stderr (%s)" % \
+                (probe.get("rc"), probe.get("msg"))
+        elif None in (room["memory"], room["disk"]):
+            room["error"] = "its answer holds no free memory and disk figures: %r" % \
+                probe.get("stdout")
+        if room["error"] is not None:
             room["msg"] = "target %s cannot be used: %s" % (target, room["error"])
         else:
             room["msg"] = "target %s: %s of memory and %s of disk free" % (
