@@ -30,10 +30,10 @@ bool has_pv_drivers(Libxl& x, const DomainInfo& d) {
 }
 
 bool is_suspended(Libxl& x, std::uint32_t domid) {
-  auto info = run_state(x, domid);
-  if (!info) throw Error("domain " + std::to_string(domid) + " disappeared while suspending");
-  if (info->dying) throw Error("domain " + std::to_string(domid) + " shut down while suspending");
-  return info->suspended;
+  auto state = run_state(x, domid);
+  if (!state) throw Error("domain " + std::to_string(domid) + " disappeared while suspending");
+  if (state->dying) throw Error("domain " + std::to_string(domid) + " shut down while suspending");
+  return state->suspended;
 }
 
 template <typename Pred>
