@@ -112,10 +112,16 @@ most_at_once() {
     run ! pgrep -f -- "-name c1 .*-incoming defer"
 }
 
-# The placement on its own: plain data in, no host involved.
+# filters PYTHON: runs PYTHON after importing the playbook's filters, with
+# json and sys: plain data in, no host involved.
+filters() {
+    PYTHONPATH="$LSM_ROOT/ansible/filter_plugins" python3 -c "import json, sys, lsm_evacuate
+$1"
+}
+
+# The placement on its own.
 place() {
-    PYTHONPATH="$LSM_ROOT/ansible/filter_plugins" python3 -c '
-import json, sys, lsm_evacuate
+    filters '
 args = json.load(sys.stdin)
 for e in lsm_evacuate.lsm_place(*args):
     print(e["domain"], e["target"] or "nowhere:", e["reason"] or "")' | sed 's/ *$//'
@@ -141,11 +147,9 @@ EOF
     [[ "${lines[4]}" == "v5 big" ]]
 }
 
-# What the probe loop registered, on its own: plain data in, each
-# target's line out.
+# What the probe loop registered, on its own: each target's line.
 rooms() {
-    PYTHONPATH="$LSM_ROOT/ansible/filter_plugins" python3 -c '
-import json, sys, lsm_evacuate
+    filters '
 for r in lsm_evacuate.lsm_rooms(json.load(sys.stdin)):
     print(r["msg"])'
 }
