@@ -10,6 +10,8 @@ log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 
 passed=0 failed=0 skipped=0
+# How long each file took, printed at the end: make check has a time budget.
+times=()
 
 echo "== unit tests"
 if "$build/bin/lsm-unit-tests" 2>&1 | tee "$log"; then :; fi
@@ -36,7 +38,8 @@ while IFS= read -r f; do bats_files+=("$f"); done < <(
 
 for file in "${bats_files[@]}"; do
     echo "== ${file#"$root"/}"
-    bats --print-output-on-failure --formatter tap "$file" 2>&1 | tee "$log" || true
+    started=$SECONDS
+    bats --print-output-on-failure --formatter tap --timing "$file" 2>&1 | tee "$log" || true
     p="$(grep -cE '^ok [0-9]+' "$log" || true)"
     s="$(grep -cE '^ok [0-9]+ .*# skip' "$log" || true)"
     x="$(grep -cE '^not ok [0-9]+' "$log" || true)"
@@ -47,10 +50,13 @@ for file in "${bats_files[@]}"; do
         x=$((x + ${planned:-1} - p - x))
         ((x > 0)) || x=1
     fi
+    times+=("$((SECONDS - started)) s  ${file#"$root"/}")
     passed=$((passed + p - s))
     skipped=$((skipped + s))
     failed=$((failed + x))
 done
 
+echo "== time per file"
+printf '%s\n' "${times[@]}" | sort -rn
 echo "$passed passed, $failed failed, $skipped skipped"
 ((failed == 0))
