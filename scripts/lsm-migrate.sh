@@ -340,7 +340,8 @@ progress=("${json[@]}")
 view_pid=
 start_view() {
     local args=(view --downtime "$downtime") ram
-    ram="$(field "$tmp/vm.json" memory)"
+    field "$tmp/vm.json" memory
+    ram=$REPLY
     [[ ! "$ram" =~ ^[0-9]+$ ]] || args+=(--ram "$ram")
     exec {tty_fd}>&2
     exec 2> >(exec "$bindir/lsm-progress" "${args[@]}" >&"$tty_fd" 2>&"$tty_fd" \
@@ -401,9 +402,41 @@ summary_json() {
     printf '%s}\n' "$out"
 }
 
-now() { printf '%s\n' "$EPOCHREALTIME"; }
-elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
-field() { sed -n "s/.*\"$2\":\"\{0,1\}\([0-9.]*\).*/\1/p" "$1" | head -n 1; }
+# The times and figures below are worked out by bash itself: a process
+# start costs the nested lab's hosts a tenth of a second or more, and the
+# summary and the audit lines took dozens of them.
+# Each sets REPLY.
+# usec T: T (seconds, as EPOCHREALTIME or our messages write them) in
+# whole microseconds; 0 for anything else.
+usec() {
+    REPLY=0
+    [[ "$1" =~ ^([0-9]+)([.,]([0-9]*))?$ ]] || return 0
+    local frac="${BASH_REMATCH[3]}000000"
+    REPLY=$((10#${BASH_REMATCH[1]} * 1000000 + 10#${frac:0:6}))
+}
+# elapsed A B: B - A, in seconds with two decimals.
+elapsed() {
+    local a sign='' c
+    usec "$1"
+    a=$REPLY
+    usec "$2"
+    c=$(((REPLY - a) / 5000))
+    ((c < 0)) && sign=- c=$((-c))
+    c=$(((c + 1) / 2))
+    printf -v REPLY '%s%d.%02d' "$sign" $((c / 100)) $((c % 100))
+}
+# field FILE KEY: the number after "KEY": on FILE's first line that has
+# one (messages, one per line), or empty.
+field() {
+    local line
+    REPLY=''
+    while IFS= read -r line || [[ -n "$line" ]]; do
+        if [[ "$line" =~ \"$2\":\"?([0-9.]*) ]]; then
+            REPLY="${BASH_REMATCH[1]}"
+            return 0
+        fi
+    done <"$1"
+}
 
 # The audit trail: one line in the system log of both hosts once the
 # migration has ended (never inside the pause), through the ssh master the
@@ -419,18 +452,17 @@ kv() {
 }
 # audit_line RESULT ROLE: domain, hosts, result, phase times, downtime, user.
 audit_line() {
-    local now_t
-    now_t="$(now)"
+    local now_t=$EPOCHREALTIME
     printf '%s' "$audit_op"
     kv domain "$domain"
-    kv source "$(uname -n)"
+    kv source "$HOSTNAME"
     kv destination "$host"
     kv result "$1"
-    [[ -n "$t_prepared" ]] && kv prepare_s "$(elapsed "$t_start" "$t_prepared")"
-    [[ -n "$t_mirrored" ]] && kv mirror_s "$(elapsed "$t_prepared" "$t_mirrored")"
-    [[ -n "$t_streamed" ]] && kv ram_s "$(elapsed "$t_mirrored" "$t_streamed")"
-    [[ -n "$t_end" ]] && kv resume_s "$(elapsed "$t_streamed" "$t_end")"
-    [[ -n "$t_start" ]] && kv total_s "$(elapsed "$t_start" "${t_end:-$now_t}")"
+    [[ -n "$t_prepared" ]] && elapsed "$t_start" "$t_prepared" && kv prepare_s "$REPLY"
+    [[ -n "$t_mirrored" ]] && elapsed "$t_prepared" "$t_mirrored" && kv mirror_s "$REPLY"
+    [[ -n "$t_streamed" ]] && elapsed "$t_mirrored" "$t_streamed" && kv ram_s "$REPLY"
+    [[ -n "$t_end" ]] && elapsed "$t_streamed" "$t_end" && kv resume_s "$REPLY"
+    [[ -n "$t_start" ]] && elapsed "$t_start" "${t_end:-$now_t}" && kv total_s "$REPLY"
     [[ -n "$downtime_ms" ]] && kv downtime_ms "$downtime_ms"
     [[ -n "$audit_reason" ]] && kv reason "$audit_reason"
     kv user "${SUDO_USER:-${USER:-$(id -un)}}"
@@ -604,7 +636,7 @@ if ((recover)); then
     settle ""
 fi
 
-t_start="$(now)"
+t_start=$EPOCHREALTIME
 
 # Phase 1. The source side runs first on its own so that a bad domain gives
 # one error line, before anything touches the destination.
@@ -623,7 +655,7 @@ audit=1
 trap 'settle "interrupted migration"' INT TERM HUP
 run_job remote lsm-dmstate receive "${rrdir[@]}" "${maps[@]}" "${reuse[@]}" "${verbose[@]}" \
     <"$tmp/vm.json" >"$tmp/prepared.json" || settle "phase 1 (prepare destination) failed"
-t_prepared="$(now)"
+t_prepared=$EPOCHREALTIME
 
 # Phase 2. The destination's NBD sockets (one for a QEMU destination, one
 # per disk for Xen) reach the source through the ssh connection; nothing
@@ -649,7 +681,7 @@ fi
 run_job local_tool lsm-mirror send "$domain" "${be[@]}" "${rdir[@]}" "${sockets[@]}" "${bw[@]}" \
     "${write_blocking[@]}" "${progress[@]}" "${verbose[@]}" <"$tmp/exports.json" ||
     settle "phase 2 (mirror) failed"
-t_mirrored="$(now)"
+t_mirrored=$EPOCHREALTIME
 
 # Phase 3 and the commit: the stream to the receiver started in phase 2,
 # and its answers back; the source says "go" in between. No ssh session or
@@ -673,36 +705,48 @@ if ((rc == 3)); then
 elif ((rc != 0)); then
     settle "phase 3 (RAM, device state and the switchover) failed"
 fi
-t_streamed="$(now)"
+t_streamed=$EPOCHREALTIME
 
 # Phase 4: the destination runs the guest; end the source copy, then let
 # the destination forget the commit. Not interrupted: it only finishes.
 trap '' INT TERM HUP
 finish_commit confirmed
-t_end="$(now)"
+t_end=$EPOCHREALTIME
 
-ram_bytes="$(field "$tmp/ram.json" ram_bytes)"
-disk_bytes="$(field "$tmp/ram.json" disk_bytes)"
-paused_at="$(field "$tmp/ram.json" paused_at)"
-resumed_at="$(field "$tmp/ram.json" resumed_at)"
+field "$tmp/ram.json" ram_bytes
+ram_bytes=$REPLY
+field "$tmp/ram.json" disk_bytes
+disk_bytes=$REPLY
 # A guest that was paused before migrating, or stays paused (-p), has no
 # downtime: -1 says so.
-downtime_ms="$(awk -v a="$paused_at" -v b="$resumed_at" \
-    'BEGIN { if (a > 0 && b > 0) printf "%d", (b - a) * 1000; else print -1 }')"
-total="$(elapsed "$t_start" "$t_end")"
+downtime_ms=-1
+field "$tmp/ram.json" paused_at
+usec "$REPLY"
+paused_us=$REPLY
+field "$tmp/ram.json" resumed_at
+usec "$REPLY"
+((paused_us > 0 && REPLY > 0)) && downtime_ms=$(((REPLY - paused_us) / 1000))
+elapsed "$t_start" "$t_prepared"
+prepare_s=$REPLY
+elapsed "$t_prepared" "$t_mirrored"
+mirror_s=$REPLY
+elapsed "$t_mirrored" "$t_streamed"
+ram_s=$REPLY
+elapsed "$t_streamed" "$t_end"
+resume_s=$REPLY
+elapsed "$t_start" "$t_end"
+total=$REPLY
 end_view
 if ((${#json[@]})); then
-    summary_json prepare_s "$(elapsed "$t_start" "$t_prepared")" \
-        mirror_s "$(elapsed "$t_prepared" "$t_mirrored")" \
-        ram_s "$(elapsed "$t_mirrored" "$t_streamed")" resume_s "$(elapsed "$t_streamed" "$t_end")" \
+    summary_json prepare_s "$prepare_s" mirror_s "$mirror_s" ram_s "$ram_s" resume_s "$resume_s" \
         total_s "$total" disk_bytes "$disk_bytes" ram_bytes "$ram_bytes" downtime_ms "$downtime_ms"
 else
     cat <<EOF
 $domain migrated to $host$( ((${#paused[@]})) && echo ", paused there (xl unpause, or QMP cont, runs it)")
-  phase 1 prepare: $(elapsed "$t_start" "$t_prepared") s
-  phase 2 mirror:  $(elapsed "$t_prepared" "$t_mirrored") s
-  phase 3 ram:     $(elapsed "$t_mirrored" "$t_streamed") s
-  phase 4 resume:  $(elapsed "$t_streamed" "$t_end") s
+  phase 1 prepare: $prepare_s s
+  phase 2 mirror:  $mirror_s s
+  phase 3 ram:     $ram_s s
+  phase 4 resume:  $resume_s s
   total:           $total s
   disk bytes:      $disk_bytes (zero ranges travel as NBD write-zeroes, not data)
   ram bytes:       $ram_bytes
