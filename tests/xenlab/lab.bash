@@ -443,6 +443,18 @@ lab_guest_console_logs() {
     done
 }
 
+# lab_guest_report HOST NAME: what xl on HOST says of NAME, and the end of
+# each of NAME's consoles there (fd 3): whether a guest in a failed
+# migration had died by itself.
+lab_guest_report() {
+    local log
+    # shellcheck disable=SC2016 # expanded on HOST
+    lab_sh -t 60 "$1" 'xl list "$1"' "$2" 2>&1 | sed "s/^/#   $1: /" >&3 || true
+    while read -r log; do
+        [[ ! -s "$log" ]] || tail -n 15 "$log" | sed "s|^|#   ${log##*/}: |" >&3
+    done < <(lab_guest_console_logs "$2" "$1")
+}
+
 # lab_guest_console_has HOST NAME TEXT: NAME's console on HOST says TEXT.
 lab_guest_console_has() {
     local log

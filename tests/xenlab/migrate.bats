@@ -43,6 +43,7 @@ migrates_while_writing() {
     run lab_run_on -t 900 a /lab/bin/lsm-migrate.sh "${opts[@]}" "$name" lab-b
     echo "# lsm-migrate.sh of the $type guest a -> b: exit $status after $(lab_seconds_since "$t0") s" >&3
     printf '%s\n' "$output"
+    ((status == 0)) || lab_guest_report a "$name"
     assert_success
     grep -E '^  (phase|total|downtime)' <<<"$output" | sed 's/^/# /' >&3
     if ((LAB_GUEST_MEMDIRTY_MB)); then
