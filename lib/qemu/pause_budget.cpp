@@ -22,8 +22,8 @@ std::uint64_t PauseBudget::limit_ms(const PauseFigures& f) const {
 }
 
 std::uint64_t PauseBudget::next_aim_ms(const PauseFigures& f) {
-  aim_ms_ = std::min(aim_ms_ * 2, downtime_ms_);
-  return std::min(aim_ms_, limit_ms(f));
+  aim_ms_ = std::min({aim_ms_ * 2, downtime_ms_, limit_ms(f)});
+  return aim_ms_;
 }
 
 std::optional<std::string> PauseBudget::over(const PauseFigures& f) {

@@ -43,7 +43,9 @@ class PauseBudget {
 
   // At each look while the guest runs: the limit QEMU gets now, the aim
   // (doubled at each look, so a guest that does not converge low gets the
-  // whole budget within a few looks) but never more than limit_ms.
+  // whole budget within a few looks) but never more than limit_ms. The aim
+  // doubles from what QEMU was last given: a look held low by the bytes
+  // ahead does not let the next one jump to the whole budget at once.
   std::uint64_t next_aim_ms(const PauseFigures& f);
 
   // Once, the first time the bytes ahead alone need more than --downtime:

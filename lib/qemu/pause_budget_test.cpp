@@ -72,6 +72,18 @@ TEST(PauseBudget, the_aim_never_passes_what_the_bytes_ahead_leave) {
   EXPECT_EQ(b.next_aim_ms(slow), 140u);
 }
 
+// The e2e test that caught it: three looks held at the floor by the mirrors'
+// lag, then a caught-up mirror, and QEMU went from 40 ms to 320 at once.
+TEST(PauseBudget, after_looks_held_low_the_aim_doubles_from_what_qemu_got) {
+  PauseBudget b(400);
+  PauseFigures lagging{.queued = kMiB, .disk_behind = 8 * kMiB, .link_rate = 4 * kMiB};
+  PauseFigures caught_up{.queued = 0, .disk_behind = 0, .link_rate = 4 * kMiB};
+  EXPECT_EQ(b.next_aim_ms(lagging), 40u);
+  EXPECT_EQ(b.next_aim_ms(lagging), 40u);
+  EXPECT_EQ(b.next_aim_ms(caught_up), 80u);
+  EXPECT_EQ(b.next_aim_ms(caught_up), 160u);
+}
+
 TEST(PauseBudget, a_downtime_under_ten_ms_still_gives_qemu_one) {
   PauseBudget b(5);
   EXPECT_EQ(b.first_aim_ms(), 1u);
