@@ -299,7 +299,8 @@ stop_job() {
 rx_pid='' stream_fd='' answers_fd=''
 start_receiver() {
     mkfifo -m 600 "$tmp/stream" "$tmp/answers"
-    remote lsm-ramstream receive "$domain" "${paused[@]}" "${rrdir[@]}" --go-timeout "$max_pause" \
+    remote lsm-ramstream receive "$domain" "${paused[@]}" "${listen[@]}" "${rrdir[@]}" \
+        --go-timeout "$max_pause" \
         --idle-timeout "$((max_pause + 10000))" "${progress[@]}" "${verbose[@]}" \
         <"$tmp/stream" >"$tmp/answers" &
     rx_pid=$!
@@ -664,19 +665,34 @@ bw=()
 [[ -n "$bandwidth" ]] && bw=(--bandwidth "$bandwidth")
 run_job remote lsm-mirror receive "$domain" "${rrdir[@]}" "${verbose[@]}" \
     </dev/null >"$tmp/exports.json" || settle "phase 2 (mirror) failed"
+# A destination whose device model reads the RAM stream itself names a
+# socket for it: the stream then goes there, beside the session's pipe.
+ram_remote="$(sed -n 's/.*"ram_socket":"\([^"]*\)".*/\1/p' "$tmp/exports.json")"
+listen=() stream_socket=()
+if [[ -n "$ram_remote" ]]; then
+    listen=(--listen)
+    stream_socket=(--stream-socket "$ram_remote")
+fi
 start_receiver
 sockets=()
+forward() {
+    local spec="$1:$2"
+    fwd_specs+=("$spec")
+    "${ssh_argv[@]}" -o ControlPath="$ctl" -O forward -L "$spec" -- "$host" 2>"$tmp/fwd.err" ||
+        settle "phase 2 (mirror) failed: ssh forwarding of $2: $(tr '\n' ' ' <"$tmp/fwd.err")"
+}
 if ((master)); then
     mkdir "$tmp/nbd"
     sockets=(--socket-dir "$tmp/nbd")
     while read -r nbd_remote; do
         # Every disk shared: nothing is exported, nothing to forward.
         [[ -n "$nbd_remote" ]] || continue
-        spec="$tmp/nbd/${nbd_remote##*/}:$nbd_remote"
-        fwd_specs+=("$spec")
-        "${ssh_argv[@]}" -o ControlPath="$ctl" -O forward -L "$spec" -- "$host" 2>"$tmp/fwd.err" ||
-            settle "phase 2 (mirror) failed: ssh forwarding of $nbd_remote: $(tr '\n' ' ' <"$tmp/fwd.err")"
+        forward "$tmp/nbd/${nbd_remote##*/}" "$nbd_remote"
     done < <(grep -o '"socket":"[^"]*"' "$tmp/exports.json" | sed 's/^"socket":"//; s/"$//' | sort -u)
+    if [[ -n "$ram_remote" ]]; then
+        forward "$tmp/ram.sock" "$ram_remote"
+        stream_socket=(--stream-socket "$tmp/ram.sock")
+    fi
 fi
 run_job local_tool lsm-mirror send "$domain" "${be[@]}" "${rdir[@]}" "${sockets[@]}" "${bw[@]}" \
     "${write_blocking[@]}" "${progress[@]}" "${verbose[@]}" <"$tmp/exports.json" ||
@@ -689,8 +705,8 @@ t_mirrored=$EPOCHREALTIME
 # run as run_job runs a job, with this shell's ends of the fifos closed
 # once the sender has them.
 local_tool lsm-ramstream send "$domain" --commit --report "$tmp/ram.json" "${be[@]}" \
-    "${rdir[@]}" --downtime "$downtime" --max-pause "$max_pause" "${bw[@]}" "${progress[@]}" \
-    "${verbose[@]}" <&"$answers_fd" >&"$stream_fd" &
+    "${rdir[@]}" --downtime "$downtime" --max-pause "$max_pause" "${bw[@]}" "${stream_socket[@]}" \
+    "${progress[@]}" "${verbose[@]}" <&"$answers_fd" >&"$stream_fd" &
 job_pid=$!
 close_receiver_fds
 rc=0

@@ -88,6 +88,87 @@ teardown() { cleanup_run; }
     qemu-img compare -U "$SRC/img/b.qcow2" "$DST/img/b.qcow2"
 }
 
+@test "send --stream-socket to receive --listen: QEMU's bytes go on the socket, the pipe carries messages" {
+    local_pair_setup
+    local_prepare
+    local_mirror
+    mkfifo "$T/answers"
+    lsm-ramstream send vm --run-dir "$SRC" --commit --report "$T/report" \
+        --stream-socket "$DST/lsm/vm.ram" <"$T/answers" | tee "$T/pipe" |
+        lsm-ramstream receive vm --run-dir "$DST" --listen >"$T/answers"
+    grep -q '"type":"ram-stream","name":"vm","backend":"qemu","channel":"socket"' "$T/pipe"
+    grep -q '"type":"go","name":"vm"' "$T/pipe"
+    # No frame: every line of the pipe is a message.
+    ! grep -qv '^{"lsm":1,"type":"' "$T/pipe"
+    grep -q '"phase":"resume","ok":true' "$T/report"
+    [[ ! -e "$DST/lsm/vm.ram" ]]
+    qemu-img compare -U -f raw -F raw "$SRC/img/a.raw" "$DST/img/a.raw"
+    qemu-img compare -U "$SRC/img/b.qcow2" "$DST/img/b.qcow2"
+}
+
+# receive_listening: lsm-ramstream receive --listen for vm in the
+# background ($rx), its stdin the fifo $T/stream held open on fd $w.
+receive_listening() {
+    mkfifo "$T/stream"
+    lsm-ramstream receive vm --run-dir "$DST" --listen "$@" <"$T/stream" >"$T/answers" 2>"$T/err" &
+    rx=$!
+    exec {w}>"$T/stream"
+    wait_until 10 grep -q '"type":"ram-listening"' "$T/answers"
+    [[ -S "$DST/lsm/vm.ram" && -z "$(find "$DST/lsm/vm.ram" -perm /077)" ]]
+}
+
+# receive_ends: closes the background receiver's stdin and waits for it,
+# its exit status in rx_rc.
+receive_ends() {
+    exec {w}>&-
+    rx_rc=0
+    wait "$rx" || rx_rc=$?
+    # Shown when the test fails.
+    sed 's/^/receiver: /' "$T/err"
+}
+
+@test "receive --listen: garbage on its socket is refused by the destination QEMU, whose words it gives" {
+    local_pair_setup
+    local_prepare
+    receive_listening
+    echo '{"lsm":1,"type":"ram-stream","name":"vm","backend":"qemu","channel":"socket"}' >&"$w"
+    head -c 65536 /dev/urandom | socat -u - "UNIX-CONNECT:$DST/lsm/vm.ram"
+    # QEMU 7.2 exits when an incoming migration fails.
+    wait_until 10 grep -q "load of migration failed" "$DST/lsm/vm.qemu.log"
+    receive_ends
+    ((rx_rc == 1))
+    grep -q "the destination QEMU is gone .*load of migration failed" "$T/err"
+    [[ ! -e "$DST/lsm/vm.ram" ]]
+    run -0 lsm-resume receive vm --rollback --run-dir "$DST"
+    [[ -z "$(ls -A "$DST/img")" ]]
+}
+
+@test "receive --listen: a source that never connects is given up after --idle-timeout" {
+    local_pair_setup
+    local_prepare
+    receive_listening --idle-timeout 300
+    echo '{"lsm":1,"type":"ram-stream","name":"vm","backend":"qemu","channel":"socket"}' >&"$w"
+    wait_until 10 grep -q "nothing connected to RAM stream socket $DST/lsm/vm.ram in time" "$T/err"
+    receive_ends
+    ((rx_rc == 1))
+    [[ ! -e "$DST/lsm/vm.ram" ]]
+}
+
+@test "receive --listen: the source's ram-sent lines stop; the idle timeout ends it" {
+    local_pair_setup
+    local_prepare
+    receive_listening --idle-timeout 500
+    echo '{"lsm":1,"type":"ram-stream","name":"vm","backend":"qemu","channel":"socket"}' >&"$w"
+    # A connection that stays open with nothing on it, as from a source
+    # that stopped.
+    socat -u EXEC:"sleep 30" "UNIX-CONNECT:$DST/lsm/vm.ram" &
+    cleanup_push kill "$!"
+    echo '{"lsm":1,"type":"ram-sent","bytes":0}' >&"$w"
+    wait_until 10 grep -q "nothing from the stream from the source for 500 ms" "$T/err"
+    receive_ends
+    ((rx_rc == 1))
+}
+
 @test "check refuses what is not a libxl migration stream, saying so" {
     run -1 --separate-stderr lsm-ramstream check < <(head -c 4096 /dev/urandom)
     [[ "$stderr" == "lsm-ramstream: error: libxl stream on stdin: not a libxl stream"* ]]

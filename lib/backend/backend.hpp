@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "core/fd_io.hpp"
+#include "core/unique_fd.hpp"
 #include "policy/policy.hpp"
 #include "proto/messages.hpp"
 #include "qmp/client.hpp"
@@ -107,9 +108,12 @@ struct RamSent {
 class RamSender {
  public:
   virtual ~RamSender() = default;
-  // Streams RAM and device state to out_fd until the guest has switched
-  // over, calling the disk hooks on the way.
-  virtual RamSent send(int out_fd, const DiskHooks& disks) = 0;
+  // Streams RAM and device state until the guest has switched over,
+  // calling the disk hooks on the way: as frames on out_fd, or, given a
+  // socket (connected to the destination's ram_socket), the device model's
+  // own bytes there, with out_fd carrying only ram-sent lines. A backend
+  // without receive_ram_socket is never given one.
+  virtual RamSent send(int out_fd, UniqueFd socket, const DiskHooks& disks) = 0;
 };
 
 // What a backend does on the source host.
@@ -146,6 +150,13 @@ struct DestinationOps {
   // Phase 3: feeds the stream on in (after its header, up to its trailer)
   // to the VM here.
   std::function<void(const VmRef& vm, vm::DestState& state, FdReader& in, bool json)> receive_ram;
+  // Phase 3, instead, for a device model that reads the stream itself:
+  // hands it the connection on the receiver's socket, runs follow_source
+  // (which returns once the source said ram-done), then waits until the VM
+  // is all here. Empty for a backend that takes frames only.
+  std::function<void(const VmRef& vm, vm::DestState& state, UniqueFd stream,
+                     const std::function<void()>& follow_source)>
+      receive_ram_socket;
   // Phase 4, before the commit: throws unless the VM is all here and can
   // be run (nothing is changed, so a rollback may still follow).
   std::function<void(const VmRef& vm, const vm::DestState& state)> check_resumable;

@@ -1,5 +1,6 @@
 #include "core/unix_socket.hpp"
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
@@ -7,7 +8,7 @@
 #include <cstring>
 
 #include "core/error.hpp"
-#include "core/unique_fd.hpp"
+#include "core/fd_io.hpp"
 #include "core/util.hpp"
 
 namespace lsm {
@@ -52,6 +53,54 @@ void remove_stale_socket(const std::string& path, const std::string& what) {
     case SocketState::kInUse:
       throw Error(what + " " + path + " is in use: a process listens on it (maybe busy); "
                   "stop that process first");
+  }
+}
+
+UniqueFd connect_unix(const std::string& path, const std::string& what) {
+  sockaddr_un addr = unix_address(path, what);
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd) throw SystemError("socket", errno);
+  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0)
+    throw SystemError("connecting to " + what + " " + path, errno);
+  return fd;
+}
+
+UnixListener::UnixListener(std::string path, std::string what)
+    : path_(std::move(path)), what_(std::move(what)) {
+  sockaddr_un addr = unix_address(path_, what_);
+  remove_stale_socket(path_, what_);
+  fd_.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd_) throw SystemError("socket", errno);
+  // Bound under a umask that leaves the socket ours alone: connecting
+  // needs write permission on it, and fchmod does not apply to sockets.
+  mode_t old = ::umask(077);
+  int r = ::bind(fd_.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  int err = errno;
+  ::umask(old);
+  if (r < 0) throw SystemError("binding " + what_ + " " + path_, err);
+  if (::listen(fd_.get(), 1) < 0) {
+    err = errno;
+    remove_file(path_);
+    throw SystemError("listening on " + what_ + " " + path_, err);
+  }
+}
+
+UnixListener::~UnixListener() {
+  fd_.reset();
+  ::unlink(path_.c_str());
+}
+
+UniqueFd UnixListener::accept(Deadline deadline) {
+  for (;;) {
+    struct pollfd p = {fd_.get(), POLLIN, 0};
+    int r = ::poll(&p, 1, deadline.poll_timeout_ms());
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) throw SystemError("waiting on " + what_ + " " + path_, errno);
+    if (r == 0) throw TimeoutError("nothing connected to " + what_ + " " + path_ + " in time");
+    UniqueFd c(::accept4(fd_.get(), nullptr, nullptr, SOCK_CLOEXEC));
+    if (c) return c;
+    if (errno != EINTR && errno != ECONNABORTED)
+      throw SystemError("accepting on " + what_ + " " + path_, errno);
   }
 }
 

@@ -1,10 +1,14 @@
 #include "core/unix_socket.hpp"
 
 #include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <chrono>
 
 #include <gtest/gtest.h>
 
 #include "core/error.hpp"
+#include "core/fd_io.hpp"
 #include "core/unique_fd.hpp"
 #include "core/util.hpp"
 #include "testing/temp_dir.hpp"
@@ -61,6 +65,46 @@ TEST(ProbeSocket, refuses_to_touch_what_is_not_a_socket) {
   write_file_atomically(path, "data");
   EXPECT_THROW(remove_stale_socket(path, "QMP socket"), Error);
   EXPECT_TRUE(path_exists(path));
+}
+
+TEST(UnixListener, is_ours_alone_takes_one_connection_and_goes_with_its_end) {
+  TempDir t("lsm-sock");
+  std::string path = t.path() + "/s";
+  listener(path, 1);  // a stale one from a listener that died: replaced
+  mode_t old = ::umask(0);
+  {
+    UnixListener l(path, "RAM stream socket");
+    ::umask(old);
+    struct stat st;
+    ASSERT_EQ(::lstat(path.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 077, 0u) << "group or others may connect";
+    UniqueFd client = connect_unix(path, "RAM stream socket");
+    UniqueFd server = l.accept(Deadline::in(std::chrono::seconds(5)));
+    write_all(client.get(), "x", "client");
+    char c = 0;
+    EXPECT_EQ(::read(server.get(), &c, 1), 1);
+    EXPECT_EQ(c, 'x');
+  }
+  EXPECT_FALSE(path_exists(path));
+}
+
+TEST(UnixListener, nothing_connecting_in_time_is_a_timeout_naming_the_socket) {
+  TempDir t("lsm-sock");
+  UnixListener l(t.path() + "/s", "RAM stream socket");
+  try {
+    l.accept(Deadline::in(std::chrono::milliseconds(20)));
+    ADD_FAILURE() << "no timeout";
+  } catch (const TimeoutError& e) {
+    EXPECT_NE(std::string(e.what()).find("RAM stream socket " + t.path() + "/s"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+TEST(UnixListener, a_live_listener_at_the_path_is_left_alone) {
+  TempDir t("lsm-sock");
+  UnixListener first(t.path() + "/s", "RAM stream socket");
+  EXPECT_THROW(UnixListener(t.path() + "/s", "RAM stream socket"), Error);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include "mirror/driver.hpp"
 #include "vm/lock.hpp"
+#include "vm/names.hpp"
 #include "vm/source_state.hpp"
 
 namespace lsm::phases {
@@ -41,7 +42,9 @@ void export_disks(const DestOptions& o, int out_fd) {
   vm::DomainLock lock(vm.run_dir, vm.name);
   vm::DestState state = load_incoming(vm);
   const auto& dst = o.backends(backend::kind_named(state.backend)).destination;
-  proto::write_exports(out_fd, dst.export_disks(vm, state));
+  proto::Exports exports = dst.export_disks(vm, state);
+  if (dst.receive_ram_socket) exports.ram_socket = vm::ram_socket(vm.run_dir, vm.name);
+  proto::write_exports(out_fd, exports);
 }
 
 void mirror_disks(const MirrorOptions& o, int in_fd) {

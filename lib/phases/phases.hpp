@@ -22,8 +22,10 @@
 //                             sender.send: RAM live (mirrors watched),
 //                             the guest pauses, every mirror finishes
 //                             (the disks' consistent point), device state -> frames
-//                                                                         -> "ram-done"
-//     DST receive_ram         destination.receive_ram: the VM is here     -> "result" ready
+//                             (QEMU: its own bytes on the destination's
+//                             RAM socket, "ram-sent" on the pipe)         -> "ram-done"
+//     DST receive_ram         destination.receive_ram (or _socket): the
+//                             VM is here                                  -> "result" ready
 //     SRC (--commit)          within --max-pause of the pause: record go  -> "go"
 //     DST commit_destination  check_resumable, COMMIT MARKER (durable),
 //                             destination.resume, state file goes         -> "result" runs

@@ -4,6 +4,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <thread>
+
 #include <gtest/gtest.h>
 
 #include "core/unique_fd.hpp"
@@ -390,6 +392,62 @@ TEST_F(Phases, receive_ram_refuses_a_stream_of_another_backend) {
   EXPECT_EQ(be_.calls, Calls{});
 }
 
+TEST_F(Phases, receive_ram_without_listen_refuses_a_stream_on_a_socket) {
+  auto what = refused_stream({"vm", "qemu", true});
+  EXPECT_NE(what.find("started without --listen"), std::string::npos) << what;
+  EXPECT_EQ(be_.calls, Calls{});
+}
+
+TEST_F(Phases, the_exports_name_the_ram_socket_of_a_backend_that_takes_one) {
+  prepare_ok();
+  Buffer out;
+  export_disks(options<DestOptions>(), out.fd());
+  EXPECT_NE(out.text().find("\"ram_socket\":\"" + vm::ram_socket(run_, "vm") + "\""),
+            std::string::npos)
+      << out.text();
+}
+
+// Phase 3 with the stream on the receiver's socket, both halves joined by
+// two pipes as lsm-migrate.sh joins them, each host with its own run
+// directory and backend.
+TEST_F(Phases, a_stream_on_the_receivers_socket_reaches_the_commit) {
+  prepare_ok();
+  std::string src_run = dir_.path() + "/src";
+  vm::SourceState s;
+  s.was_running = s.mirrored = true;
+  vm::save_source_state(src_run, "vm", s);
+  int stream[2], answers[2];
+  ASSERT_EQ(::pipe2(stream, O_CLOEXEC), 0);
+  ASSERT_EQ(::pipe2(answers, O_CLOEXEC), 0);
+  UniqueFd stream_in(stream[0]), stream_out(stream[1]), answers_in(answers[0]),
+      answers_out(answers[1]);
+  auto r = options<RamReceiveOptions>();
+  r.listen = true;
+  std::string error;
+  std::thread receiver([&] {
+    try {
+      receive_ram(r, stream_in.get(), answers_out.get());
+    } catch (const std::exception& e) {
+      error = lsm::describe(e);
+    }
+    answers_out.reset();
+  });
+  testing::ScriptedBackend source;
+  auto o = options<RamSendOptions>();
+  o.run_dir = src_run;
+  o.backends = [&](backend::Kind) -> const backend::Backend& { return source.table(); };
+  o.commit = true;
+  o.stream_socket = vm::ram_socket(run_, "vm");
+  send_ram(o, answers_in.get(), stream_out.get());
+  stream_out.reset();
+  receiver.join();
+  EXPECT_EQ(error, "");
+  EXPECT_EQ(source.calls, (Calls{"ram_sender", "send_on_socket"}));
+  EXPECT_EQ(be_.calls, (Calls{"receive_ram_socket", "check_resumable", "resume"}));
+  EXPECT_TRUE(vm::is_committed(run_, "vm"));
+  EXPECT_FALSE(path_exists(vm::ram_socket(run_, "vm")));
+}
+
 TEST_F(Phases, resume_commits_so_that_no_rollback_touches_the_images_until_released) {
   prepare_ok();
   Buffer out;
@@ -493,7 +551,7 @@ TEST_F(Phases, mirror_refuses_exports_that_differ_from_the_vms_disks) {
   s.disks = {"da", "db"};
   vm::save_source_state(run_, "vm", s);
   Buffer in;
-  proto::write_exports(in.fd(), {"/x.nbd", {{"da", "lsm-0", "/x.nbd"}}});
+  proto::write_exports(in.fd(), {"/x.nbd", {{"da", "lsm-0", "/x.nbd"}}, {}});
   ::lseek(in.fd(), 0, SEEK_SET);
   auto what = expect_throw<Error>([&] { mirror_disks(options<MirrorOptions>(), in.fd()); });
   EXPECT_NE(what.find("exports disks da but 'vm' has disks da, db"), std::string::npos) << what;
@@ -503,7 +561,7 @@ TEST_F(Phases, mirror_refuses_exports_that_differ_from_the_vms_disks) {
 TEST_F(Phases, mirror_with_nothing_exported_records_the_source_and_mirrors_nothing) {
   vm::save_source_state(run_, "vm", {});
   Buffer in;
-  proto::write_exports(in.fd(), {"", {}});
+  proto::write_exports(in.fd(), {"", {}, {}});
   ::lseek(in.fd(), 0, SEEK_SET);
   mirror_disks(options<MirrorOptions>(), in.fd());
   EXPECT_EQ(be_.calls, Calls{"device_model"});

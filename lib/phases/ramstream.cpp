@@ -1,13 +1,17 @@
 #include "phases/ramstream.hpp"
 
 #include <chrono>
+#include <optional>
 
 #include "core/log.hpp"
 #include "core/signals.hpp"
+#include "core/unix_socket.hpp"
 #include "core/util.hpp"
 #include "mirror/driver.hpp"
 #include "phases/resume.hpp"
+#include "proto/progress.hpp"
 #include "vm/lock.hpp"
+#include "vm/names.hpp"
 #include "vm/source_state.hpp"
 
 namespace lsm::phases {
@@ -46,9 +50,7 @@ void append_report(const std::string& path, const proto::Message& m) {
 // The source's half of the commit, once the stream is out: everything up to
 // "go" may still be undone here; nothing after it.
 void coordinate_commit(const RamSendOptions& o, const backend::VmRef& vm, vm::SourceState record,
-                       const backend::RamSent& sent, int in_fd, int out_fd) {
-  FdReader in(in_fd, "the destination's answers");
-  proto::MessageReader answers(in);
+                       const backend::RamSent& sent, proto::MessageReader& answers, int out_fd) {
   // The pause allowed counts from the guest's pause; a guest that was not
   // running has none, and the destination gets the whole allowance.
   auto left = milliseconds(o.max_pause_ms);
@@ -76,6 +78,28 @@ void coordinate_commit(const RamSendOptions& o, const backend::VmRef& vm, vm::So
   }
 }
 
+// The receiver says it listens before anything connects: ssh's forward
+// would otherwise reach no listener and cut the stream at its first byte.
+UniqueFd connect_stream(const RamSendOptions& o, proto::MessageReader& answers) {
+  proto::read_ram_listening(answers, Deadline::in(milliseconds(o.commit_timeout_ms)));
+  log::info("the RAM stream goes on " + o.stream_socket + ", straight from QEMU");
+  return connect_unix(o.stream_socket, "the destination's RAM socket");
+}
+
+// What the source says while its stream goes on the socket, up to
+// ram-done; the FdReader's idle timeout takes a silent source for dead.
+proto::RamDone follow_source(proto::MessageReader& reader, bool json) {
+  proto::Progress progress("ram received", json);
+  std::uint64_t sent = 0;
+  for (;;) {
+    if (auto done = proto::read_ram_sent_or_done(reader, sent)) {
+      progress.finish(done->bytes, 0, "complete");
+      return *done;
+    }
+    progress.update(sent, 0);
+  }
+}
+
 }  // namespace
 
 void send_ram(const RamSendOptions& o, int in_fd, int out_fd) {
@@ -91,13 +115,18 @@ void send_ram(const RamSendOptions& o, int in_fd, int out_fd) {
       mirror::ready_for_switchover(qmp, record.mirrors, half);
     });
   auto sender = src.ram_sender(vm, {o.downtime_ms, half, o.max_pause_ms, o.json});
+  FdReader in(in_fd, "the destination's answers");
+  proto::MessageReader answers(in);
+  UniqueFd socket;
+  if (!o.stream_socket.empty()) socket = connect_stream(o, answers);
   widen_pipe(out_fd);
-  proto::write_ram_stream(out_fd, {vm.name, backend::name_of(o.backend)});
+  proto::write_ram_stream(out_fd, {vm.name, backend::name_of(o.backend), bool(socket)});
   try {
-    backend::RamSent sent = sender->send(out_fd, disk_hooks(record.mirrors, o.max_pause_ms));
+    backend::RamSent sent =
+        sender->send(out_fd, std::move(socket), disk_hooks(record.mirrors, o.max_pause_ms));
     proto::write_ram_done(out_fd,
                           {sent.ram_bytes, sent.disk_bytes, proto::timestamp(sent.paused_at)});
-    if (o.commit) coordinate_commit(o, vm, record, sent, in_fd, out_fd);
+    if (o.commit) coordinate_commit(o, vm, record, sent, answers, out_fd);
   } catch (const IndeterminateError&) {
     throw;
   } catch (const std::exception& e) {
@@ -117,6 +146,11 @@ void send_ram(const RamSendOptions& o, int in_fd, int out_fd) {
 
 void receive_ram(const RamReceiveOptions& o, int in_fd, int out_fd) {
   backend::VmRef vm = vm_ref(o.name, o.run_dir);
+  std::optional<UnixListener> listener;
+  if (o.listen) {
+    listener.emplace(vm::ram_socket(vm.run_dir, vm.name), "RAM stream socket");
+    proto::write_ram_listening(out_fd);
+  }
   widen_pipe(in_fd);
   FdReader in(in_fd, "the stream from the source");
   // lsm-migrate.sh starts this while the disks still mirror, so that phase 3
@@ -139,8 +173,24 @@ void receive_ram(const RamReceiveOptions& o, int in_fd, int out_fd) {
     throw proto::ProtocolError("a " + header.backend + " stream, but phase 1 prepared a " +
                                state.backend + " domain");
   const backend::Backend& be = o.backends(backend::kind_named(state.backend));
-  be.destination.receive_ram(vm, state, in, o.json);
-  proto::write_ram_result(out_fd, proto::read_ram_done(reader));
+  if (header.on_socket) {
+    if (!listener)
+      throw proto::ProtocolError("the source sends its RAM stream on a socket, but this "
+                                 "receiver was started without --listen");
+    if (!be.destination.receive_ram_socket)
+      throw proto::ProtocolError("a " + state.backend +
+                                 " destination takes its RAM stream as frames only");
+    UniqueFd stream = listener->accept(Deadline::in(milliseconds(o.idle_timeout_ms)));
+    log::info("taking the RAM stream of " + vm.name + " on " + listener->path());
+    listener.reset();
+    proto::RamDone done;
+    be.destination.receive_ram_socket(vm, state, std::move(stream),
+                                      [&] { done = follow_source(reader, o.json); });
+    proto::write_ram_result(out_fd, done);
+  } else {
+    be.destination.receive_ram(vm, state, in, o.json);
+    proto::write_ram_result(out_fd, proto::read_ram_done(reader));
+  }
   auto go = proto::read_go(in, Deadline::in(milliseconds(o.go_timeout_ms)));
   if (!go) {
     log::info("the source ended the stream without go: " + vm.name +

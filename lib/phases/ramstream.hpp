@@ -24,6 +24,10 @@ struct RamSendOptions : SourceOptions {
   bool commit = false;
   std::uint64_t commit_timeout_ms = 60000;  // for the answer to "go"
   std::string report;  // with commit: the destination's results go here
+  // Where the destination's ram_socket is reached (ssh's forward of it):
+  // the stream goes there once the receiver's answers on in_fd say it
+  // listens. Empty: frames on out_fd.
+  std::string stream_socket;
   bool json = false;
 };
 
@@ -37,6 +41,9 @@ void send_ram(const RamSendOptions& o, int in_fd, int out_fd);
 struct RamReceiveOptions : DestOptions {
   std::uint64_t go_timeout_ms = 60000;     // from "ready" to the source's "go"
   std::uint64_t idle_timeout_ms = 120000;  // a stream silent this long is dead
+  // Also take the stream on RUN/lsm/NAME.ram (the exports' ram_socket),
+  // saying ram-listening on out_fd first; the header says which one comes.
+  bool listen = false;
   bool json = false;
 };
 

@@ -1,6 +1,7 @@
 #include "phases/rollback.hpp"
 
 #include "core/log.hpp"
+#include "core/unix_socket.hpp"
 #include "core/util.hpp"
 #include "phases/dest_images.hpp"
 #include "vm/lock.hpp"
@@ -39,6 +40,9 @@ void rollback_destination(const DestOptions& o) {
 void undo_destination(const backend::Backend& be, const backend::VmRef& vm,
                       const vm::DestState& state) {
   be.destination.rollback(vm, state);
+  // A receiver that was killed leaves its socket; a live one removes its own.
+  std::string ram = vm::ram_socket(vm.run_dir, vm.name);
+  if (probe_socket(ram) == SocketState::kStale) remove_file(ram);
   for (const auto& f : state.created) remove_image(f);
   remove_file(state.path);
   log::info("destination cleaned: " + std::to_string(state.created.size()) + " image(s) removed");

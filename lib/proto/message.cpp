@@ -41,6 +41,13 @@ Message decode(std::string_view line, const std::string& what) {
 }
 
 Message MessageReader::read(const std::string& expected, Deadline deadline) {
+  Message m = read_any(expected, deadline);
+  if (m.type != expected)
+    throw ProtocolError("expected a " + expected + " message, got " + m.type);
+  return m;
+}
+
+Message MessageReader::read_any(const std::string& expected, Deadline deadline) {
   std::optional<std::string> line;
   try {
     line = in_.read_line(kMaxLine, deadline);
@@ -54,10 +61,7 @@ Message MessageReader::read(const std::string& expected, Deadline deadline) {
     throw ProtocolError("end of stream where a " + expected +
                         " message was expected (did the other side fail? see "
                         "its error above)");
-  Message m = decode(*line, "message");
-  if (m.type != expected)
-    throw ProtocolError("expected a " + expected + " message, got " + m.type);
-  return m;
+  return decode(*line, "message");
 }
 
 std::string timestamp(double seconds) {

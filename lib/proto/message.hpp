@@ -45,6 +45,8 @@ class MessageReader {
   explicit MessageReader(FdReader& in) : in_(in) {}
   // The next message, which must be of type `expected`.
   Message read(const std::string& expected, Deadline deadline = Deadline::never());
+  // The next message, of any type; `expected` names what may come, in errors.
+  Message read_any(const std::string& expected, Deadline deadline = Deadline::never());
 
  private:
   FdReader& in_;

@@ -70,12 +70,14 @@ void write_prepared(int fd, const Prepared& m) {
 
 void write_exports(int fd, const Exports& m) {
   Out out("exports");
-  out.add("socket", m.socket).add("exports", exports_json(m.exports, out.alloc())).write(fd);
+  out.add("socket", m.socket).add("exports", exports_json(m.exports, out.alloc()));
+  if (!m.ram_socket.empty()) out.add("ram_socket", m.ram_socket);
+  out.write(fd);
 }
 
 Exports read_exports(MessageReader& in) {
   Message m = in.read("exports");
-  Exports x{json::string_at(m.doc, "socket", "exports"), {}};
+  Exports x{json::string_at(m.doc, "socket", "exports"), {}, {}};
   const json::Value& list = json::array_at(m.doc, "exports", "exports");
   if (list.Size() > kMaxDisks)
     throw ProtocolError("exports: " + std::to_string(list.Size()) + " exports, more than the " +
@@ -86,17 +88,37 @@ Exports read_exports(MessageReader& in) {
                          json::string_at(v, "export", "exports[]"),
                          sock && sock->IsString() ? sock->GetString() : x.socket});
   }
+  const json::Value* ram = json::find(m.doc, "ram_socket");
+  if (ram && ram->IsString()) x.ram_socket = ram->GetString();
   return x;
 }
 
 void write_ram_stream(int fd, const RamStream& m) {
-  Out("ram-stream").add("name", m.name).add("backend", m.backend).write(fd, kStreamOut);
+  Out out("ram-stream");
+  out.add("name", m.name).add("backend", m.backend);
+  if (m.on_socket) out.add("channel", "socket");
+  out.write(fd, kStreamOut);
 }
 
 RamStream read_ram_stream(MessageReader& in) {
   Message m = in.read("ram-stream");
-  return {json::string_at(m.doc, "name", "ram-stream"),
-          json::string_at(m.doc, "backend", "ram-stream")};
+  RamStream r{json::string_at(m.doc, "name", "ram-stream"),
+              json::string_at(m.doc, "backend", "ram-stream")};
+  if (const json::Value* c = json::find(m.doc, "channel")) {
+    std::string channel = c->IsString() ? c->GetString() : json::to_string(*c);
+    if (channel != "socket")
+      throw ProtocolError("ram-stream: unknown channel " + channel + " (this lsm knows \"socket\")");
+    r.on_socket = true;
+  }
+  return r;
+}
+
+void write_ram_listening(int fd) { Out("ram-listening").write(fd); }
+
+void read_ram_listening(MessageReader& in, Deadline deadline) { in.read("ram-listening", deadline); }
+
+void write_ram_sent(int fd, std::uint64_t bytes) {
+  Out("ram-sent").add("bytes", bytes).write(fd, kStreamOut);
 }
 
 void write_ram_done(int fd, const RamDone& m) {
@@ -107,10 +129,24 @@ void write_ram_done(int fd, const RamDone& m) {
       .write(fd, kStreamOut);
 }
 
-RamDone read_ram_done(MessageReader& in) {
-  Message m = in.read("ram-done");
+namespace {
+
+RamDone ram_done_of(const Message& m) {
   return {json::u64_at(m.doc, "bytes", "ram-done"), json::u64_at(m.doc, "disk_bytes", "ram-done"),
           json::string_at(m.doc, "paused_at", "ram-done")};
+}
+
+}  // namespace
+
+RamDone read_ram_done(MessageReader& in) { return ram_done_of(in.read("ram-done")); }
+
+std::optional<RamDone> read_ram_sent_or_done(MessageReader& in, std::uint64_t& sent) {
+  Message m = in.read_any("ram-sent or ram-done");
+  if (m.type == "ram-done") return ram_done_of(m);
+  if (m.type != "ram-sent")
+    throw ProtocolError("expected a ram-sent or ram-done message, got " + m.type);
+  sent = json::u64_at(m.doc, "bytes", "ram-sent");
+  return std::nullopt;
 }
 
 void write_ram_result(int fd, const RamDone& received) {

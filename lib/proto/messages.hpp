@@ -45,6 +45,10 @@ struct Export {
 struct Exports {
   std::string socket;  // the default for exports that name none
   std::vector<Export> exports;
+  // Where phase 3's receiver takes the stream on a socket of its own
+  // (--listen), for a backend whose device model reads it directly;
+  // empty: the stream goes as frames on the receiver's stdin.
+  std::string ram_socket;
 };
 void write_exports(int fd, const Exports& m);
 Exports read_exports(MessageReader& in);
@@ -53,10 +57,22 @@ Exports read_exports(MessageReader& in);
 struct RamStream {
   std::string name;
   std::string backend;
+  // The bytes go on the receiver's socket, not as frames after this line.
+  bool on_socket = false;
 };
 inline constexpr const char* kStreamOut = "stdout (the stream to the destination)";
 void write_ram_stream(int fd, const RamStream& m);
 RamStream read_ram_stream(MessageReader& in);
+
+// Destination -> source, first thing with --listen: the receiver listens
+// on the exports' ram_socket, so the source may connect.
+void write_ram_listening(int fd);
+void read_ram_listening(MessageReader& in, Deadline deadline);
+
+// Source -> destination while the stream goes on a socket: the bytes the
+// source QEMU has sent, at each look. The receiver's sign that the source
+// lives while its stdin carries nothing else.
+void write_ram_sent(int fd, std::uint64_t bytes);
 
 struct RamDone {
   std::uint64_t bytes = 0;
@@ -65,6 +81,8 @@ struct RamDone {
 };
 void write_ram_done(int fd, const RamDone& m);
 RamDone read_ram_done(MessageReader& in);
+// The next ram-sent (its bytes, in sent) or ram-done (returned).
+std::optional<RamDone> read_ram_sent_or_done(MessageReader& in, std::uint64_t& sent);
 
 // Destination -> source: the VM is all here, paused, ready to run; with
 // the figures for the orchestrator's summary.

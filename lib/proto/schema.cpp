@@ -20,6 +20,10 @@ const std::vector<MessageType>& message_types() {
       {"exports", {{"socket", K::kString}, {"exports", K::kArray}}},
       // Phase 3 header, source -> destination: frames of RAM follow.
       {"ram-stream", {{"name", K::kString}, {"backend", K::kString}}},
+      // Phase 3, destination -> source: the receiver listens on its socket.
+      {"ram-listening", {}},
+      // Phase 3, source -> destination, while the stream goes on a socket.
+      {"ram-sent", {{"bytes", K::kUint}}},
       // Phase 3 trailer, source -> destination: the source has switched over.
       {"ram-done",
        {{"bytes", K::kUint}, {"disk_bytes", K::kUint}, {"paused_at", K::kString}}},

@@ -155,6 +155,18 @@ proto::Exports export_disks(const VmRef& vm, vm::DestState& state) {
   return out;
 }
 
+// Until QEMU has the whole VM: the stream is in, or it says why not.
+void wait_incoming(const VmRef& vm, qmp::Client& qmp) {
+  for (;;) {
+    auto e = qmp.wait_event("MIGRATION", 120s);
+    std::string st = migration_status(e);
+    if (st == "completed") return;
+    if (st == "failed" || st == "cancelled")
+      throw Error("incoming migration " + st + ": " + migration_error(qmp) +
+                  " (QEMU log: " + read_tail(log_of(vm), 300) + ")");
+  }
+}
+
 void receive_ram(const VmRef& vm, vm::DestState& state, FdReader& in, bool json) {
   qmp::Client qmp = qmp::Client::connect(state.qmp);
   auto [ours, theirs] = stream_pair();
@@ -168,15 +180,39 @@ void receive_ram(const VmRef& vm, vm::DestState& state, FdReader& in, bool json)
     throw Error(lsm::describe(e) + " (destination QEMU log: " + read_tail(log_of(vm), 300) + ")");
   }
   ::shutdown(ours.get(), SHUT_WR);
-  for (;;) {
-    auto e = qmp.wait_event("MIGRATION", 120s);
-    std::string st = migration_status(e);
-    if (st == "completed") break;
-    if (st == "failed" || st == "cancelled")
-      throw Error("incoming migration " + st + ": " + migration_error(qmp) +
-                  " (QEMU log: " + read_tail(log_of(vm), 300) + ")");
-  }
+  wait_incoming(vm, qmp);
   progress.finish(frames.total(), 0, "complete");
+}
+
+// QEMU reads the connection itself: the destination's bytes do not pass
+// through lsm either. Nothing of ours holds it open, so QEMU's failure
+// reaches the source as the connection's end.
+void receive_ram_socket(const VmRef& vm, vm::DestState& state, UniqueFd stream,
+                        const std::function<void()>& follow_source) {
+  qmp::Client qmp = qmp::Client::connect(state.qmp);
+  migrate_over_fd(qmp, "migrate-incoming", std::move(stream));
+  try {
+    follow_source();
+  } catch (const std::exception& e) {
+    // A stream QEMU refused ends the source's too: QEMU's reason is the
+    // one, and a QEMU that exits on it leaves its log.
+    std::string status;
+    try {
+      status = migration_status(qmp);
+    } catch (const Error& gone) {
+      status = "gone (" + lsm::describe(gone) + ")";
+    }
+    std::string why;
+    if (status == "failed")
+      why = "incoming migration failed: " + migration_error(qmp);
+    else if (status.starts_with("gone"))
+      why = "the destination QEMU is " + status;
+    else
+      throw;
+    throw Error(lsm::describe(e) + "; " + why + " (QEMU log: " + read_tail(log_of(vm), 300) +
+                ")");
+  }
+  wait_incoming(vm, qmp);
 }
 
 void check_resumable(const VmRef& vm, const vm::DestState& state) {
@@ -219,7 +255,8 @@ void rollback(const VmRef& vm, const vm::DestState& state) {
 
 backend::DestinationOps destination_ops() {
   return {.plan = plan, .start = start, .export_disks = export_disks, .receive_ram = receive_ram,
-          .check_resumable = check_resumable, .resume = resume, .rollback = rollback};
+          .receive_ram_socket = receive_ram_socket, .check_resumable = check_resumable,
+          .resume = resume, .rollback = rollback};
 }
 
 }  // namespace lsm::qemu

@@ -1,5 +1,7 @@
 // The QEMU backend on the source host: the operator's QEMU, reached on its
 // QMP socket in the run directory.
+#include <fcntl.h>
+#include <linux/sockios.h>
 #include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -9,6 +11,7 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <thread>
 
@@ -17,6 +20,7 @@
 #include "core/util.hpp"
 #include "mirror/jobs.hpp"
 #include "proto/frame.hpp"
+#include "proto/messages.hpp"
 #include "proto/progress.hpp"
 #include "qemu/backend.hpp"
 #include "qemu/cmdline.hpp"
@@ -66,11 +70,13 @@ void report(const RamFigures& ram, proto::Progress& progress) {
   progress.update(ram.transferred, ram.total);
 }
 
-// Bytes written to fd that its reader has not taken yet; 0 where the
-// descriptor cannot tell (not a pipe).
+// Bytes written to fd that its reader has not taken yet: ssh, on our pipe
+// or on its forwarded socket; 0 where the descriptor cannot tell.
 std::uint64_t queued(int fd) {
+  struct stat st;
   int n = 0;
-  return ::ioctl(fd, FIONREAD, &n) == 0 && n > 0 ? static_cast<std::uint64_t>(n) : 0;
+  unsigned long request = ::fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode) ? SIOCOUTQ : FIONREAD;
+  return ::ioctl(fd, request, &n) == 0 && n > 0 ? static_cast<std::uint64_t>(n) : 0;
 }
 
 void set_downtime_limit(qmp::Client& qmp, std::uint64_t ms) {
@@ -197,19 +203,19 @@ class QemuRamSender : public backend::RamSender {
     qmp_.execute("migrate-set-parameters", &args);
   }
 
-  backend::RamSent send(int out_fd, const backend::DiskHooks& disks) override {
+  backend::RamSent send(int out_fd, UniqueFd socket, const backend::DiskHooks& disks) override {
+    if (socket) return send_on_socket(out_fd, std::move(socket), disks);
     auto [ours, theirs] = stream_pair();
     Pump pump(ours.get(), out_fd);
+    Outlet outlet{.watch_fd = out_fd,
+                  .bytes_sent = [&pump] { return pump.bytes(); },
+                  .stream_error = [&pump] { return pump.error(); }};
     backend::RamSent sent;
     try {
       migrate_over_fd(qmp_, "migrate", std::move(theirs));
-      sent = follow(pump, disks, out_fd);
+      sent = follow(outlet, disks);
     } catch (...) {
-      try {
-        qmp_.execute("migrate_cancel");
-      } catch (const std::exception& e) {
-        log::error("migrate_cancel after failure: " + lsm::describe(e));
-      }
+      cancel();
       ::shutdown(ours.get(), SHUT_RDWR);
       pump.join();
       throw;
@@ -222,6 +228,52 @@ class QemuRamSender : public backend::RamSender {
   }
 
  private:
+  // Where the stream leaves this host, as follow() watches it.
+  struct Outlet {
+    int watch_fd;  // what ssh has not taken yet is queued here
+    std::function<std::uint64_t()> bytes_sent;  // so far, or all once completed
+    std::function<std::string()> stream_error;
+    std::function<void(std::uint64_t transferred)> at_each_look = [](std::uint64_t) {};
+  };
+
+  // QEMU writes straight into the connection to the destination's socket
+  // (ssh's forward): no copy through this process on either host. out_fd
+  // carries only ram-sent lines, the destination's sign of life.
+  backend::RamSent send_on_socket(int out_fd, UniqueFd socket, const backend::DiskHooks& disks) {
+    Outlet outlet{.watch_fd = socket.get(),
+                  // QEMU's own count: once completed, the whole stream.
+                  .bytes_sent =
+                      [this] {
+                        auto ram = ram_figures(qmp_.execute("query-migrate"));
+                        return ram ? ram->transferred : 0;
+                      },
+                  .stream_error = [] { return std::string(); },
+                  .at_each_look = [out_fd](std::uint64_t bytes) {
+                    proto::write_ram_sent(out_fd, bytes);
+                  }};
+    backend::RamSent sent;
+    try {
+      // Ours stays open, for what ssh has not taken yet (queued()).
+      UniqueFd for_qemu(::fcntl(socket.get(), F_DUPFD_CLOEXEC, 0));
+      if (!for_qemu) throw SystemError("duplicating the RAM socket", errno);
+      migrate_over_fd(qmp_, "migrate", std::move(for_qemu));
+      sent = follow(outlet, disks);
+    } catch (...) {
+      cancel();
+      ::shutdown(socket.get(), SHUT_RDWR);
+      throw;
+    }
+    return sent;
+  }
+
+  void cancel() {
+    try {
+      qmp_.execute("migrate_cancel");
+    } catch (const std::exception& e) {
+      log::error("migrate_cancel after failure: " + lsm::describe(e));
+    }
+  }
+
   // QEMU's share of the pause, again at each look while the guest runs: the
   // link rate and what is ahead of QEMU change as the migration goes, and
   // the aim rises towards the budget (PauseBudget::next_aim_ms).
@@ -243,7 +295,7 @@ class QemuRamSender : public backend::RamSender {
   }
 
   // Follows the migration to its end, finishing the disks at the switchover.
-  backend::RamSent follow(Pump& pump, const backend::DiskHooks& disks, int out_fd) {
+  backend::RamSent follow(const Outlet& outlet, const backend::DiskHooks& disks) {
     proto::Progress progress("ram", json_);
     ConvergenceWatch convergence(downtime_ms_);
     backend::RamSent sent;
@@ -265,9 +317,13 @@ class QemuRamSender : public backend::RamSender {
         if (disks.check && !pause_ends) behind = disks.check(qmp_);
         auto info = qmp_.execute("query-migrate");
         auto ram = ram_figures(info);
-        if (ram && !pause_ends) plan_pause(convergence, {queued(out_fd), behind, ram->link_rate});
+        if (ram && !pause_ends)
+          plan_pause(convergence, {queued(outlet.watch_fd), behind, ram->link_rate});
         if (auto stuck = convergence.feed(info)) log::notice(*stuck);
-        if (ram) report(*ram, progress);
+        if (ram) {
+          report(*ram, progress);
+          outlet.at_each_look(ram->transferred);
+        }
         continue;
       }
       std::string st = migration_status(*e);
@@ -285,13 +341,15 @@ class QemuRamSender : public backend::RamSender {
         if (disks.release) disks.release(qmp_);
         break;
       } else if (st == "failed" || st == "cancelled") {
+        std::string stream = outlet.stream_error();
         throw Error("RAM migration " + st + ": " + migration_error(qmp_) +
-                    (pump.error().empty() ? "" : " (" + pump.error() + ")"));
+                    (stream.empty() ? "" : " (" + stream + ")"));
       }
     }
     note_stop();
+    sent.ram_bytes = outlet.bytes_sent();
     progress.set("remaining", 0);
-    progress.finish(pump.bytes(), pump.bytes(), "switched over");
+    progress.finish(sent.ram_bytes, sent.ram_bytes, "switched over");
     return sent;
   }
 

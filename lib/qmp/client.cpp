@@ -10,21 +10,8 @@
 
 namespace lsm::qmp {
 
-namespace {
-
-UniqueFd connect_unix(const std::string& path) {
-  sockaddr_un addr = unix_address(path, "QMP socket");
-  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!fd) throw SystemError("socket", errno);
-  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0)
-    throw SystemError("connecting to QMP socket " + path, errno);
-  return fd;
-}
-
-}  // namespace
-
 Client Client::connect(const std::string& socket_path, milliseconds timeout) {
-  return Client(connect_unix(socket_path), "QMP socket " + socket_path, timeout);
+  return Client(connect_unix(socket_path, "QMP socket"), "QMP socket " + socket_path, timeout);
 }
 
 Client::Client(UniqueFd fd, std::string peer_name, milliseconds timeout)

@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "proto/messages.hpp"
+
 namespace lsm::testing {
 
 namespace {
@@ -11,9 +13,10 @@ using backend::VmRef;
 class ScriptedSender : public backend::RamSender {
  public:
   explicit ScriptedSender(ScriptedBackend& be) : be_(be) {}
-  backend::RamSent send(int out_fd, const backend::DiskHooks& disks) override {
-    be_.step("send");
-    write_all(out_fd, ScriptedBackend::kPayload, "stdout");
+  backend::RamSent send(int out_fd, UniqueFd socket, const backend::DiskHooks& disks) override {
+    be_.step(socket ? "send_on_socket" : "send");
+    if (socket) proto::write_ram_sent(out_fd, std::strlen(ScriptedBackend::kPayload));
+    write_all(socket ? socket.get() : out_fd, ScriptedBackend::kPayload, "the stream");
     if (disks.finish) be_.step("finish_disks");
     return {std::strlen(ScriptedBackend::kPayload), 0, 1000.5};
   }
@@ -80,12 +83,20 @@ ScriptedBackend::ScriptedBackend() {
   };
   dst.export_disks = [this](const VmRef&, vm::DestState&) {
     step("export_disks");
-    return proto::Exports{"/scripted.nbd", {}};
+    return proto::Exports{"/scripted.nbd", {}, {}};
   };
   dst.receive_ram = [this](const VmRef&, vm::DestState&, FdReader& in, bool) {
     step("receive_ram");
     if (in.read_exact(std::strlen(kPayload), Deadline::never()) != kPayload)
       throw Error("scripted receiver: not the scripted payload");
+  };
+  dst.receive_ram_socket = [this](const VmRef&, vm::DestState&, UniqueFd stream,
+                                  const std::function<void()>& follow_source) {
+    step("receive_ram_socket");
+    follow_source();
+    FdReader in(stream.get(), "the scripted socket");
+    if (in.read_exact(std::strlen(kPayload), Deadline::never()) != kPayload)
+      throw Error("scripted receiver: not the scripted payload on the socket");
   };
   dst.check_resumable = [this](const VmRef&, const vm::DestState&) { step("check_resumable"); };
   dst.resume = [this](const VmRef&, const vm::DestState&, bool) {

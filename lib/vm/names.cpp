@@ -55,6 +55,10 @@ std::string nbd_socket(const std::string& run_dir, const std::string& name) {
   return lsm_dir(run_dir) + "/" + name + ".nbd";
 }
 
+std::string ram_socket(const std::string& run_dir, const std::string& name) {
+  return lsm_dir(run_dir) + "/" + name + ".ram";
+}
+
 std::string qemu_log(const std::string& run_dir, const std::string& name) {
   return lsm_dir(run_dir) + "/" + name + ".qemu.log";
 }

@@ -23,6 +23,8 @@ std::string qemu_dir(const std::string& run_dir);
 std::string state_file(const std::string& run_dir, const std::string& name);
 std::string commit_marker(const std::string& run_dir, const std::string& name);
 std::string nbd_socket(const std::string& run_dir, const std::string& name);
+// Where phase 3's receiver takes a RAM stream on a socket (--listen).
+std::string ram_socket(const std::string& run_dir, const std::string& name);
 std::string qemu_log(const std::string& run_dir, const std::string& name);
 // The log of the qemu-nbd servers a Xen destination runs for NAME's disks.
 std::string qemu_nbd_log(const std::string& run_dir, const std::string& name);

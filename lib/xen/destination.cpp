@@ -155,8 +155,10 @@ void rollback(const VmRef& vm, const vm::DestState& state) {
 }  // namespace
 
 backend::DestinationOps destination_ops() {
+  // The stream is libxl's, relayed and checked here: frames only.
   return {.plan = plan, .start = start, .export_disks = export_disks, .receive_ram = receive_ram,
-          .check_resumable = check_resumable, .resume = resume, .rollback = rollback};
+          .receive_ram_socket = {}, .check_resumable = check_resumable, .resume = resume,
+          .rollback = rollback};
 }
 
 }  // namespace lsm::xen

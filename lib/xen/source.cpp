@@ -60,7 +60,8 @@ class XenRamSender : public backend::RamSender {
     options_.bandwidth = limits.bandwidth;
   }
 
-  backend::RamSent send(int out_fd, const backend::DiskHooks& disks) override {
+  backend::RamSent send(int out_fd, UniqueFd socket, const backend::DiskHooks& disks) override {
+    if (socket) throw Error("the xen backend streams RAM as frames only, not on a socket");
     // Xen's device model keeps no migration of its own going after this,
     // so the mirrors are released as soon as they are finished.
     if (disks.finish)

@@ -66,6 +66,9 @@ teardown() { cleanup_run; }
     # Debug lines, and what only the destination's tools say.
     grep -q ': debug: ' "$dir/migrate.log"
     grep -q "guest $name runs on this host" "$dir/migrate.log"
+    # QEMU's stream went on the destination's socket, forwarded by ssh.
+    grep -q "the RAM stream goes on .*/ram.sock, straight from QEMU" "$dir/migrate.log"
+    grep -q "taking the RAM stream of $name on .*/lsm/$name.ram" "$dir/migrate.log"
     [[ -s "$dir/vm.json" && -s "$dir/ram.json" ]]
     grep -qx "==> $LSM_SRC_RUN/lsm/$name.qemu.log <==" "$dir/destination.logs"
     e2e_check_migrated "$name" 1

@@ -20,6 +20,9 @@ int main(int argc, char** argv) {
   recv->add_option("--idle-timeout", r.idle_timeout_ms,
                    "ms of silence after which the stream counts as dead (default 120000)")
       ->check(CLI::PositiveNumber);
+  recv->add_flag("--listen", r.listen,
+                 "Also take the stream on RUN/lsm/NAME.ram, where the source's ssh forward "
+                 "connects; say ram-listening on stdout first");
   lsm::cli::add_leave_paused_option(recv, r);
   lsm::cli::add_json_option(recv, r.json);
   lsm::cli::on_run(recv, [&] { lsm::phases::receive_ram(r, STDIN_FILENO, STDOUT_FILENO); });
@@ -41,6 +44,9 @@ int main(int argc, char** argv) {
                    "ms to wait for the destination to run the guest after go (default 60000)")
       ->check(CLI::PositiveNumber);
   send->add_option("--report", s.report, "With --commit: append the destination's results here");
+  send->add_option("--stream-socket", s.stream_socket,
+                   "Send the stream on this socket (the destination's RAM socket, forwarded) "
+                   "once the answers on stdin say the receiver listens");
   lsm::cli::add_json_option(send, s.json);
   lsm::cli::on_run(send, [&] { lsm::phases::send_ram(s, STDIN_FILENO, STDOUT_FILENO); });
 
