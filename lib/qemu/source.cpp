@@ -70,13 +70,20 @@ void report(const RamFigures& ram, proto::Progress& progress) {
   progress.update(ram.transferred, ram.total);
 }
 
-// Bytes written to fd that its reader has not taken yet: ssh, on our pipe
-// or on its forwarded socket; 0 where the descriptor cannot tell.
+// Bytes there are to read on fd (a pipe's, whichever end); 0 where the
+// descriptor cannot tell.
 std::uint64_t queued(int fd) {
-  struct stat st;
   int n = 0;
-  unsigned long request = ::fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode) ? SIOCOUTQ : FIONREAD;
-  return ::ioctl(fd, request, &n) == 0 && n > 0 ? static_cast<std::uint64_t>(n) : 0;
+  return ::ioctl(fd, FIONREAD, &n) == 0 && n > 0 ? static_cast<std::uint64_t>(n) : 0;
+}
+
+// Bytes we wrote to fd that ssh has not taken yet: on our pipe to it, or
+// on a socket to it (its send queue, not what there is to read).
+std::uint64_t unsent(int fd) {
+  struct stat st;
+  if (::fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode)) return queued(fd);
+  int n = 0;
+  return ::ioctl(fd, SIOCOUTQ, &n) == 0 && n > 0 ? static_cast<std::uint64_t>(n) : 0;
 }
 
 void set_downtime_limit(qmp::Client& qmp, std::uint64_t ms) {
@@ -253,7 +260,7 @@ class QemuRamSender : public backend::RamSender {
                   }};
     backend::RamSent sent;
     try {
-      // Ours stays open, for what ssh has not taken yet (queued()).
+      // Ours stays open, for what ssh has not taken yet (unsent()).
       UniqueFd for_qemu(::fcntl(socket.get(), F_DUPFD_CLOEXEC, 0));
       if (!for_qemu) throw SystemError("duplicating the RAM socket", errno);
       migrate_over_fd(qmp_, "migrate", std::move(for_qemu));
@@ -318,7 +325,7 @@ class QemuRamSender : public backend::RamSender {
         auto info = qmp_.execute("query-migrate");
         auto ram = ram_figures(info);
         if (ram && !pause_ends)
-          plan_pause(convergence, {queued(outlet.watch_fd), behind, ram->link_rate});
+          plan_pause(convergence, {unsent(outlet.watch_fd), behind, ram->link_rate});
         if (auto stuck = convergence.feed(info)) log::notice(*stuck);
         if (ram) {
           report(*ram, progress);
