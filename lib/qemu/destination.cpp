@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 
 #include <chrono>
+#include <optional>
 #include <thread>
 
 #include "core/log.hpp"
@@ -184,6 +185,17 @@ void receive_ram(const VmRef& vm, vm::DestState& state, FdReader& in, bool json)
   progress.finish(frames.total(), 0, "complete");
 }
 
+// Why the incoming migration ended early, if it did: QEMU failed it, or
+// QEMU is gone (7.2 exits when an incoming migration fails).
+std::optional<std::string> incoming_ended(qmp::Client& qmp) {
+  try {
+    if (migration_status(qmp) != "failed") return std::nullopt;
+    return "incoming migration failed: " + migration_error(qmp);
+  } catch (const Error& gone) {
+    return "the destination QEMU is gone (" + lsm::describe(gone) + ")";
+  }
+}
+
 // QEMU reads the connection itself: the destination's bytes do not pass
 // through lsm either. Nothing of ours holds it open, so QEMU's failure
 // reaches the source as the connection's end.
@@ -196,20 +208,9 @@ void receive_ram_socket(const VmRef& vm, vm::DestState& state, UniqueFd stream,
   } catch (const std::exception& e) {
     // A stream QEMU refused ends the source's too: QEMU's reason is the
     // one, and a QEMU that exits on it leaves its log.
-    std::string status;
-    try {
-      status = migration_status(qmp);
-    } catch (const Error& gone) {
-      status = "gone (" + lsm::describe(gone) + ")";
-    }
-    std::string why;
-    if (status == "failed")
-      why = "incoming migration failed: " + migration_error(qmp);
-    else if (status.starts_with("gone"))
-      why = "the destination QEMU is " + status;
-    else
-      throw;
-    throw Error(lsm::describe(e) + "; " + why + " (QEMU log: " + read_tail(log_of(vm), 300) +
+    auto why = incoming_ended(qmp);
+    if (!why) throw;
+    throw Error(lsm::describe(e) + "; " + *why + " (QEMU log: " + read_tail(log_of(vm), 300) +
                 ")");
   }
   wait_incoming(vm, qmp);
